@@ -1,0 +1,98 @@
+"""The standard's roles (R7 §2.1.1) and the permissions each grants.
+
+This module is pure data plus lookups so that every layer (web views, API, CLI, the
+permission-matrix tests and the catalog's ``responsible_roles``) reads one table.
+A role assignment is always scoped to an organisation unit; the scope covers the unit
+and everything below it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Perm(StrEnum):
+    """Permissions checked by views and API operations."""
+
+    DASHBOARD_VIEW = "dashboard.view"
+    ORG_VIEW = "org.view"
+    ORG_MANAGE = "org.manage"
+    PEOPLE_VIEW = "people.view"
+    PEOPLE_MANAGE = "people.manage"
+    ROLES_MANAGE = "roles.manage"
+    AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
+    CATALOG_VIEW = "catalog.view"
+
+
+@dataclass(frozen=True, slots=True)
+class RoleDef:
+    """One role of the standard (or kijun's own administrator role)."""
+
+    code: str
+    name_ja: str
+    name_en: str
+    section: str
+    permissions: frozenset[Perm]
+    #: True when holding the role makes the holder *responsible* for the scoped unit,
+    #: which matters for 兼務禁止: nobody audits a unit they are responsible for.
+    responsible: bool = False
+    #: True for the audit side of 兼務禁止 (those who carry out audits).
+    auditor: bool = False
+
+
+_READ = frozenset({Perm.DASHBOARD_VIEW, Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.CATALOG_VIEW})
+_AUDIT = frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT})
+_MANAGE = frozenset({Perm.ORG_MANAGE, Perm.PEOPLE_MANAGE, Perm.ROLES_MANAGE})
+
+ROLES: tuple[RoleDef, ...] = (
+    RoleDef("kijun_admin", "kijunシステム管理者", "kijun administrator", "-",
+            frozenset(Perm), responsible=False),
+    RoleDef("ciso", "最高情報セキュリティ責任者 (CISO)", "Chief Information Security Officer (CISO)",
+            "2.1.1(1)", _READ | _AUDIT, responsible=True),
+    RoleDef("deputy_ciso", "最高情報セキュリティ副責任者", "Deputy CISO", "2.1.1(2)",
+            _READ | _AUDIT, responsible=True),
+    RoleDef("security_committee_member", "情報セキュリティ委員会委員", "Information Security Committee member",
+            "2.1.1(3)", _READ),
+    RoleDef("audit_officer", "情報セキュリティ監査責任者", "Information Security Audit Officer",
+            "2.1.1(4)", _READ | _AUDIT, auditor=True),
+    RoleDef("chief_security_officer", "統括情報セキュリティ責任者", "Chief Information Security Manager",
+            "2.1.1(5)", _READ | _MANAGE | frozenset({Perm.AUDIT_VIEW}), responsible=True),
+    RoleDef("security_officer", "情報セキュリティ責任者", "Information Security Manager",
+            "2.1.1(5)", _READ | _MANAGE, responsible=True),
+    RoleDef("area_security_officer", "区域情報セキュリティ責任者", "Area Information Security Manager",
+            "2.1.1(6)", _READ, responsible=True),
+    RoleDef("section_security_officer", "課室情報セキュリティ責任者", "Division Information Security Manager",
+            "2.1.1(6)", _READ, responsible=True),
+    RoleDef("system_security_officer", "情報システムセキュリティ責任者",
+            "Information System Security Manager", "2.1.1(6)", _READ, responsible=True),
+    RoleDef("chief_security_advisor", "最高情報セキュリティアドバイザー",
+            "Chief Information Security Advisor", "2.1.1(7)", _READ | frozenset({Perm.AUDIT_VIEW})),
+    RoleDef("csirt_member", "CSIRT要員", "CSIRT member", "2.1.1(9)",
+            _READ | frozenset({Perm.AUDIT_VIEW})),
+    RoleDef("permitting_authority", "利用申請の許可権限者", "Permitting authority for use applications",
+            "2.1.1(6)", _READ, responsible=True),
+    RoleDef("cloud_service_administrator", "クラウドサービス管理者", "Cloud service administrator",
+            "4.2.1", _READ, responsible=True),
+    RoleDef("staff", "職員等", "Staff member", "1.3", frozenset({Perm.DASHBOARD_VIEW, Perm.CATALOG_VIEW})),
+)
+
+ROLE_BY_CODE: dict[str, RoleDef] = {r.code: r for r in ROLES}
+ROLE_CODES: frozenset[str] = frozenset(ROLE_BY_CODE)
+
+
+def role(code: str) -> RoleDef:
+    """Return the role definition for ``code`` or raise ``KeyError`` naming the unknown code."""
+    try:
+        return ROLE_BY_CODE[code]
+    except KeyError:
+        raise KeyError(f"unknown role code: {code!r}") from None
+
+
+def permissions_of(codes: list[str] | tuple[str, ...] | set[str] | frozenset[str]) -> frozenset[Perm]:
+    """Union of the permissions granted by the given role codes."""
+    out: set[Perm] = set()
+    for c in codes:
+        out |= role(c).permissions
+    return frozenset(out)
