@@ -1,0 +1,35 @@
+"""Decoding user-supplied text: UTF-8 (with or without BOM) or CP932 (Shift_JIS).
+
+Agency staff save files from Excel and Windows editors, which still produce CP932; a
+decoder that guessed wrong would silently garble Japanese labels, so we try strict UTF-8
+first and fall back to strict CP932, failing loudly when neither fits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DecodeError(ValueError):
+    """The bytes are neither UTF-8 nor CP932."""
+
+
+def decode_text(data: bytes, source: str = "<input>") -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp932")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"{source}: not UTF-8 or CP932 text (byte offset {exc.start})") from exc
+
+
+def read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DecodeError(f"{path}: cannot read ({exc.strerror})") from exc
+    return decode_text(data, str(path))
