@@ -1,0 +1,248 @@
+"""Compile once, evaluate many: the access decision engine on top of Cedar (cedarpy).
+
+``PreparedPolicy.compile(source)`` validates the policy set against the schema and parses it once
+into immutable cedarpy handles (two ``PolicySet`` s and a base ``Entities`` store). ``Engine.decide``
+then only builds the per-request entities (the user and the resource) and asks Cedar.
+
+Precedence (Cedar itself only answers allow/deny; forbid overrides permit, default deny):
+
+1. Cedar allows                          -> ``allow`` (determining: the permits that matched)
+2. Cedar denies and some matching forbid is a hard deny (``@outcome("deny")``)
+                                          -> ``deny``  (determining: those hard forbids)
+3. Cedar denies, every matching forbid is ``@outcome("step_up")``, and the same request is allowed
+   by the policy set without the step-up forbids
+                                          -> ``step_up`` (determining: the step-up forbids;
+                                             obligation ``step_up`` = strongest level they ask for)
+4. anything else (no permit matched)      -> ``deny`` (default deny, no determining policy)
+
+Any Cedar evaluation error denies: Cedar skips a policy whose evaluation errors, which for a forbid
+would fail open, so the engine refuses to trust such a result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+import cedarpy
+
+from .model import AccessRequest, Decision, RequestTime
+from .policy import PolicyError, PolicyInfo, PolicySource, policy_infos, validate_source
+
+Clock = Callable[[], datetime]
+IdFactory = Callable[[], str]
+JST = timezone(timedelta(hours=9), "JST")
+_LEVEL_ORDER = {"mfa": 1, "phishing_resistant": 2}
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def random_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class PreparedPolicy:
+    """A validated policy set parsed into reusable cedarpy handles. Immutable; swap whole on reload."""
+
+    revision: str
+    source: PolicySource
+    infos: dict[str, PolicyInfo]  # by Cedar positional id (policy0, ...)
+    full: cedarpy.PolicySet
+    without_step_up: cedarpy.PolicySet
+    base_entities: cedarpy.Entities
+    schema: cedarpy.Schema
+
+    @classmethod
+    def compile(cls, source: PolicySource) -> PreparedPolicy:
+        problems = validate_source(source)
+        if problems:
+            raise PolicyError("; ".join(problems))
+        text = source.cedar_text()
+        infos = policy_infos(text)
+        est = json.loads(cedarpy.policies_to_json_str(text))
+        est["staticPolicies"] = {
+            pid: body for pid, body in est["staticPolicies"].items() if infos[pid].outcome != "step_up"
+        }
+        schema = cedarpy.Schema.from_str(source.schema)
+        return cls(
+            revision=source.revision or source.digest(),
+            source=source,
+            infos=infos,
+            full=cedarpy.PolicySet.from_str(text),
+            without_step_up=cedarpy.PolicySet.from_json_str(json.dumps(est)),
+            base_entities=cedarpy.Entities.from_json_str(source.entities, schema),
+            schema=schema,
+        )
+
+    def by_id(self, policy_id: str) -> PolicyInfo | None:
+        for info in self.infos.values():
+            if info.id == policy_id:
+                return info
+        return None
+
+
+def canonical_request(request: AccessRequest) -> dict[str, Any]:
+    return request.model_dump(mode="json")
+
+
+def request_hash(request: AccessRequest) -> str:
+    raw = json.dumps(canonical_request(request), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CedarCall:
+    """The Cedar request and per-request entity delta built from an :class:`AccessRequest`."""
+
+    request: dict[str, Any]
+    entities: str
+
+
+def to_cedar(request: AccessRequest) -> CedarCall:
+    """Map the typed request onto the shipped schema (dict-form entity ids: no Cedar re-escaping)."""
+    p, r, ctx = request.principal, request.resource, request.context
+    assert ctx.time is not None
+    user = {"type": "User", "id": p.id}
+    res = {"type": "Resource", "id": r.id}
+    delta = [
+        {
+            "uid": user,
+            "attrs": {"org_unit": p.org_unit, "disabled": p.disabled},
+            "parents": [{"type": "Role", "id": role} for role in p.roles],
+        },
+        {
+            "uid": res,
+            "attrs": {
+                "confidentiality": r.confidentiality,
+                "integrity": r.integrity,
+                "availability": r.availability,
+                "handling": list(r.handling),
+                "org_unit": r.org_unit,
+            },
+            "parents": [],
+        },
+    ]
+    context = {
+        "network": ctx.network,
+        "authn": ctx.authn.model_dump(),
+        "device": ctx.device.model_dump(),
+        "time": ctx.time.model_dump(),
+    }
+    cedar_request = {
+        "principal": user,
+        "action": {"type": "Action", "id": request.action},
+        "resource": res,
+        "context": context,
+    }
+    return CedarCall(cedar_request, json.dumps(delta))
+
+
+class Engine:
+    """Decides requests against one :class:`PreparedPolicy`. Clock and id source are injected."""
+
+    def __init__(
+        self,
+        prepared: PreparedPolicy,
+        *,
+        clock: Clock = system_clock,
+        new_id: IdFactory = random_id,
+        tz: tzinfo = JST,
+    ) -> None:
+        self.prepared = prepared
+        self._clock = clock
+        self._new_id = new_id
+        self._tz = tz
+
+    @property
+    def revision(self) -> str:
+        return self.prepared.revision
+
+    def with_time(self, request: AccessRequest, now: datetime) -> AccessRequest:
+        """Fill ``context.time`` from ``now`` in the agency time zone when the PEP did not send it."""
+        if request.context.time is not None:
+            return request
+        local = now.astimezone(self._tz)
+        when = RequestTime(hour=local.hour, weekday=local.isoweekday())
+        return request.model_copy(update={"context": request.context.model_copy(update={"time": when})})
+
+    def _authorize(self, call: CedarCall, entities: cedarpy.Entities, policies: cedarpy.PolicySet) -> Any:
+        return cedarpy.is_authorized(call.request, policies, entities)
+
+    def decide(self, request: AccessRequest) -> Decision:
+        now = self._clock()
+        request = self.with_time(request, now)
+        meta = {
+            "evaluated_at": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "policy_revision": self.prepared.revision,
+            "decision_id": self._new_id(),
+            "request_hash": request_hash(request),
+        }
+        try:
+            outcome, ids, reasons, obligations = self._evaluate(request)
+        except (ValueError, KeyError, TypeError) as exc:  # fail closed on anything Cedar rejects
+            outcome, ids, reasons, obligations = "deny", [], [f"evaluation error: {exc}"], {}
+        return Decision(
+            decision=outcome,  # type: ignore[arg-type]
+            determining_policies=tuple(ids),
+            reasons=tuple(reasons),
+            obligations=obligations,
+            **meta,
+        )
+
+    def _evaluate(self, request: AccessRequest) -> tuple[str, list[str], list[str], dict[str, str]]:
+        call = to_cedar(request)
+        entities = self.prepared.base_entities.with_added_json_str(call.entities)
+        result = self._authorize(call, entities, self.prepared.full)
+        if result.diagnostics.errors:
+            return "deny", [], ["evaluation error: " + "; ".join(result.diagnostics.errors)], {}
+        infos = [self.prepared.infos[pid] for pid in sorted(result.diagnostics.reasons, key=_position)]
+        if result.allowed:
+            return "allow", [i.id for i in infos], [_reason(i) for i in infos], {}
+        hard = [i for i in infos if i.outcome == "deny"]
+        if hard:
+            return "deny", [i.id for i in hard], [_reason(i) for i in hard], {}
+        if infos:  # only step-up forbids matched: would stronger authentication be enough?
+            retry = self._authorize(call, entities, self.prepared.without_step_up)
+            if retry.diagnostics.errors:
+                return "deny", [], ["evaluation error: " + "; ".join(retry.diagnostics.errors)], {}
+            if retry.allowed:
+                level = max((i.step_up or "mfa" for i in infos), key=lambda lv: _LEVEL_ORDER.get(lv, 0))
+                return "step_up", [i.id for i in infos], [_reason(i) for i in infos], {"step_up": level}
+        return "deny", [], ["no policy permits this request (default deny)"], {}
+
+
+def _position(cedar_id: str) -> tuple[int, str]:
+    digits = cedar_id.removeprefix("policy")
+    return (int(digits), cedar_id) if digits.isdigit() else (1 << 30, cedar_id)
+
+
+def _reason(info: PolicyInfo) -> str:
+    return f"{info.id}: {info.description}" if info.description else info.id
+
+
+def load_engine(source: PolicySource, **kwargs: Any) -> Engine:
+    return Engine(PreparedPolicy.compile(source), **kwargs)
+
+
+__all__ = [
+    "JST",
+    "CedarCall",
+    "Clock",
+    "Engine",
+    "IdFactory",
+    "PreparedPolicy",
+    "canonical_request",
+    "load_engine",
+    "random_id",
+    "request_hash",
+    "system_clock",
+    "to_cedar",
+]

@@ -1,0 +1,166 @@
+"""Standalone PDP over HTTP (Starlette/ASGI, run with uvicorn). Stateless apart from caches.
+
+Endpoints:
+
+* ``POST /v1/decide``            AccessRequest JSON -> Decision JSON (200; 400 bad input; 503 no policy)
+* ``POST /v1/signals``           Signal JSON -> {revoke, step_up, keep} session ids
+* ``GET  /v1/authz/nginx``       nginx ``auth_request``: X-Original-Method / X-Original-URI + identity
+                                 headers -> 200 allow, 401 step-up or sign-in, 403 deny
+* ``ANY  /v1/authz/envoy/<path>`` Envoy ext_authz HTTP service: the original method and path
+                                 (after ``path_prefix: /v1/authz/envoy``) -> 200 / 401 / 403
+* ``GET  /healthz``              200 with the policy revision, 503 when no policy is loaded
+* ``GET  /metrics``              Prometheus text
+
+Every error path answers deny (fail closed): no policy, a broken request, an unmapped path, an
+exception inside the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal as os_signal
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from .model import AccessRequest, Decision
+from .pdp import PDP
+from .pep import PepError, PepInput, Unauthenticated, request_from_headers
+from .reeval import Signal
+
+MAX_BODY = 64 * 1024
+ENVOY_PREFIX = "/v1/authz/envoy"
+
+
+def _deny_json(status: int, error: str) -> JSONResponse:
+    return JSONResponse({"decision": "deny", "error": error}, status_code=status)
+
+
+async def _json_body(request: Request) -> Any:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise ValueError(f"request body over {MAX_BODY} bytes")
+    return json.loads(body)
+
+
+def _decision_headers(decision: Decision) -> dict[str, str]:
+    headers = {
+        "X-Kijun-Decision": decision.decision,
+        "X-Kijun-Decision-Id": decision.decision_id,
+        "X-Kijun-Policy-Revision": decision.policy_revision,
+        "X-Kijun-Policies": ",".join(decision.determining_policies),
+    }
+    if decision.decision == "step_up":
+        level = decision.obligations.get("step_up", "mfa")
+        headers["X-Kijun-Step-Up"] = level
+        headers["WWW-Authenticate"] = f'KijunStepUp level="{level}"'
+    return headers
+
+
+_STATUS = {"allow": 200, "step_up": 401, "deny": 403}
+
+
+def create_app(pdp: PDP, *, reload_on_sighup: bool = False, poll_seconds: float = 0.0) -> Starlette:
+    """Build the ASGI app around a PDP. The caller decides whether to load a policy first."""
+
+    async def decide(request: Request) -> Response:
+        try:
+            access = AccessRequest.model_validate(await _json_body(request))
+        except (ValueError, ValidationError) as exc:
+            return _deny_json(400, f"invalid request: {exc}".splitlines()[0])
+        try:
+            decision = pdp.decide(access)
+        except Exception as exc:  # noqa: BLE001 - fail closed on anything
+            pdp.counters["errors"] += 1
+            return _deny_json(503, str(exc))
+        return JSONResponse(decision.model_dump(mode="json"), headers=_decision_headers(decision))
+
+    async def signals(request: Request) -> Response:
+        try:
+            sig = Signal.model_validate(await _json_body(request))
+            result = pdp.signal(sig)
+        except (ValueError, ValidationError) as exc:
+            return JSONResponse({"error": str(exc).splitlines()[0]}, status_code=400)
+        return JSONResponse({"revoke": result.revoke, "step_up": result.step_up, "keep": result.keep})
+
+    def proxied(method: str, uri: str, request: Request, path: str) -> Response:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        try:
+            access = request_from_headers(PepInput(method, uri, headers), pdp.routes)
+            decision = pdp.decide(access, path=path)
+        except Unauthenticated as exc:
+            return PlainTextResponse(
+                "authentication required\n", status_code=401,
+                headers={"X-Kijun-Decision": "unauthenticated", "X-Kijun-Reason": str(exc)},
+            )
+        except PepError as exc:
+            return PlainTextResponse("forbidden\n", 403, {"X-Kijun-Decision": "deny", "X-Kijun-Reason": str(exc)})
+        except Exception:  # noqa: BLE001 - fail closed on anything
+            pdp.counters["errors"] += 1
+            return PlainTextResponse("forbidden\n", 403, {"X-Kijun-Decision": "deny", "X-Kijun-Reason": "error"})
+        body = {"allow": "ok\n", "step_up": "step-up authentication required\n", "deny": "forbidden\n"}
+        return PlainTextResponse(body[decision.decision], _STATUS[decision.decision], _decision_headers(decision))
+
+    async def nginx(request: Request) -> Response:
+        method = request.headers.get("x-original-method", "")
+        uri = request.headers.get("x-original-uri", "")
+        if not method or not uri:
+            return PlainTextResponse("forbidden\n", 403, {"X-Kijun-Reason": "missing X-Original-Method/URI"})
+        return proxied(method, uri, request, "/v1/authz/nginx")
+
+    async def envoy(request: Request) -> Response:
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        uri = raw_path.decode("latin-1")[len(ENVOY_PREFIX):] or "/"
+        return proxied(request.method, uri, request, ENVOY_PREFIX)
+
+    async def healthz(request: Request) -> Response:
+        if pdp.engine is None:
+            return JSONResponse({"status": "no_policy", "error": pdp.last_error}, status_code=503)
+        return JSONResponse({"status": "ok", "policy_revision": pdp.revision, "last_error": pdp.last_error})
+
+    async def metrics(request: Request) -> Response:
+        return PlainTextResponse(pdp.metrics_text(), media_type="text/plain; version=0.0.4")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        if reload_on_sighup:
+            loop.add_signal_handler(os_signal.SIGHUP, pdp.reload)
+        poller: asyncio.Task[None] | None = None
+        if poll_seconds > 0:
+
+            async def poll() -> None:
+                while True:
+                    await asyncio.sleep(poll_seconds)
+                    await asyncio.to_thread(pdp.reload)
+
+            poller = asyncio.create_task(poll())
+        try:
+            yield
+        finally:
+            if poller is not None:
+                poller.cancel()
+            if reload_on_sighup:
+                loop.remove_signal_handler(os_signal.SIGHUP)
+
+    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    routes = [
+        Route("/v1/decide", decide, methods=["POST"]),
+        Route("/v1/signals", signals, methods=["POST"]),
+        Route("/v1/authz/nginx", nginx, methods=["GET", "HEAD"]),
+        Route(ENVOY_PREFIX, envoy, methods=methods),
+        Route(ENVOY_PREFIX + "/{path:path}", envoy, methods=methods),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+__all__ = ["ENVOY_PREFIX", "create_app"]
