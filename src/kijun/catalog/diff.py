@@ -1,0 +1,220 @@
+"""Diff two editions: catalogs (our data) or official-text imports.
+
+The standard is revised every two years and each agency must then revise its own 対策基準, so the
+question is "what happened to the provision I cite?": it was added, removed, moved (same wording
+under a new id), retitled, or its text changed.  Both inputs are first reduced to a
+:class:`Snapshot` (id -> title + text fields), so the comparison does not care where they came from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .catalog import Catalog
+from .ids import sort_key
+from .import_official import OfficialImport
+
+ChangeType = Literal["added", "removed", "moved", "retitled", "changed_text"]
+CHANGE_TYPES: tuple[ChangeType, ...] = ("added", "removed", "moved", "retitled", "changed_text")
+
+#: Removed/added pairs at least this similar count as a move.
+MOVE_THRESHOLD = 0.9
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What a snapshot knows about one id."""
+
+    id: str
+    kind: str
+    title: str
+    fields: Mapping[str, str]
+
+    @property
+    def body(self) -> str:
+        """All text fields joined, for move detection."""
+        return "\n".join(v for _, v in sorted(self.fields.items()) if v)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An edition reduced to comparable entries."""
+
+    label: str
+    entries: Mapping[str, Entry]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One difference.  ``id`` is the id in B (in A for removals); ``old_id`` is set for moves."""
+
+    type: ChangeType
+    id: str
+    kind: str
+    old_id: str | None = None
+    title_a: str | None = None
+    title_b: str | None = None
+    fields: tuple[str, ...] = ()
+    similarity: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiffResult:
+    """All changes in document order of B (removals in order of A, at the end)."""
+
+    a: str
+    b: str
+    changes: tuple[Change, ...]
+    unchanged: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def snapshot_of_catalog(cat: Catalog, label: str = "") -> Snapshot:
+    """Catalog -> snapshot; text fields are our summaries, purposes, roles and tags."""
+    entries: dict[str, Entry] = {}
+    for n in cat:
+        fields = {
+            "title_ja": n.title_ja,
+            "summary_en": n.summary_en,
+            "summary_ja": n.summary_ja,
+            "purpose_en": n.purpose_en or "",
+            "purpose_ja": n.purpose_ja or "",
+            "responsible_roles": ",".join(n.responsible_roles),
+            "applies_to": ",".join(n.tags.applies_to),
+            "lifecycle_phase": ",".join(n.tags.lifecycle_phase),
+            "related": ",".join(n.related),
+        }
+        entries[n.id] = Entry(n.id, n.kind.value, n.title_en, fields)
+    return Snapshot(label or f"catalog {cat.edition.code}", entries)
+
+
+def snapshot_of_import(imp: OfficialImport, label: str = "") -> Snapshot:
+    """Official import -> snapshot; text fields are the official wording and purpose."""
+    entries = {
+        nid: Entry(nid, n.kind.value, n.title, {"text": n.text, "purpose": n.purpose})
+        for nid, n in imp.nodes.items()
+    }
+    return Snapshot(label or imp.source, entries)
+
+
+def diff_snapshots(a: Snapshot, b: Snapshot, move_threshold: float = MOVE_THRESHOLD) -> DiffResult:
+    """Compare two snapshots.  Pure; cost is linear except for move matching among changed ids."""
+    removed = [i for i in a.entries if i not in b.entries]
+    added = [i for i in b.entries if i not in a.entries]
+    moves = _match_moves(a, b, removed, added, move_threshold)
+    moved_from = {old for old, _, _ in moves}
+    moved_to = {new: (old, sim) for old, new, sim in moves}
+    changes: list[Change] = []
+    unchanged = 0
+    for nid, eb in b.entries.items():
+        if nid in moved_to:
+            old, sim = moved_to[nid]
+            ea = a.entries[old]
+            changes.append(Change("moved", nid, eb.kind, old, ea.title, eb.title,
+                                  _changed_fields(ea, eb), round(sim, 3)))
+            continue
+        ea2 = a.entries.get(nid)
+        if ea2 is None:
+            changes.append(Change("added", nid, eb.kind, title_b=eb.title))
+            continue
+        same = True
+        if _norm(ea2.title) != _norm(eb.title):
+            changes.append(Change("retitled", nid, eb.kind, title_a=ea2.title, title_b=eb.title))
+            same = False
+        fields = _changed_fields(ea2, eb)
+        if fields:
+            changes.append(Change("changed_text", nid, eb.kind, title_a=ea2.title, title_b=eb.title, fields=fields))
+            same = False
+        unchanged += same
+    for nid in removed:
+        if nid not in moved_from:
+            ea = a.entries[nid]
+            changes.append(Change("removed", nid, ea.kind, title_a=ea.title))
+    counts = {t: 0 for t in CHANGE_TYPES}
+    for c in changes:
+        counts[c.type] += 1
+    return DiffResult(a.label, b.label, tuple(changes), unchanged, counts)
+
+
+def _changed_fields(ea: Entry, eb: Entry) -> tuple[str, ...]:
+    keys = sorted(set(ea.fields) | set(eb.fields))
+    return tuple(k for k in keys if _norm(ea.fields.get(k, "")) != _norm(eb.fields.get(k, "")))
+
+
+def _match_moves(
+    a: Snapshot, b: Snapshot, removed: list[str], added: list[str], threshold: float
+) -> list[tuple[str, str, float]]:
+    """Pair removed and added ids of the same kind whose text (or title, if textless) matches."""
+    out: list[tuple[str, str, float]] = []
+    free = set(added)
+    by_body: dict[tuple[str, str], list[str]] = {}
+    for nid in added:
+        e = b.entries[nid]
+        by_body.setdefault((e.kind, _norm(e.body) or _norm(e.title)), []).append(nid)
+    fuzzy: list[str] = []
+    for old in removed:
+        e = a.entries[old]
+        key = (e.kind, _norm(e.body) or _norm(e.title))
+        cands = [c for c in by_body.get(key, []) if c in free]
+        if cands and key[1]:
+            new = min(cands, key=lambda c: _distance(old, c))
+            free.discard(new)
+            out.append((old, new, 1.0))
+        else:
+            fuzzy.append(old)
+    for old in fuzzy:
+        ea = a.entries[old]
+        text_a = _norm(ea.body) or _norm(ea.title)
+        if not text_a:
+            continue
+        best: tuple[float, str] | None = None
+        for new in sorted(free, key=sort_key):
+            eb = b.entries[new]
+            if eb.kind != ea.kind:
+                continue
+            sm = difflib.SequenceMatcher(None, text_a, _norm(eb.body) or _norm(eb.title), autojunk=False)
+            if sm.real_quick_ratio() < threshold or sm.quick_ratio() < threshold:
+                continue
+            r = sm.ratio()
+            if r >= threshold and (best is None or r > best[0]):
+                best = (r, new)
+        if best is not None:
+            free.discard(best[1])
+            out.append((old, best[1], best[0]))
+    return out
+
+
+def _distance(a_id: str, b_id: str) -> int:
+    """Prefer the nearest id when identical text appears several times."""
+    ka, kb = sort_key(a_id), sort_key(b_id)
+    return sum(abs(x[1] - y[1]) for x, y in zip(ka, kb, strict=False)) + abs(len(ka) - len(kb))
+
+
+def diff_result_json(res: DiffResult) -> dict[str, object]:
+    """The stable ``kijun catalog diff --json`` document (see docs/catalog.md)."""
+    return {
+        "a": res.a,
+        "b": res.b,
+        "summary": {**res.counts, "unchanged": res.unchanged},
+        "changes": [
+            {
+                "type": c.type,
+                "id": c.id,
+                "old_id": c.old_id,
+                "kind": c.kind,
+                "title_a": c.title_a,
+                "title_b": c.title_b,
+                "fields": list(c.fields),
+                "similarity": c.similarity,
+            }
+            for c in res.changes
+        ],
+    }

@@ -1,0 +1,93 @@
+"""Small I/O helpers shared by the parsers: gzip by magic number, text decoding, hashing.
+
+Parsers take bytes or paths; they never hold global state, so the CLI, the web import and the
+future incremental ``sync`` can call them the same way.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+MAX_DECOMPRESSED = 4 * 1024**3  # refuse gzip bombs beyond 4 GiB
+
+
+class FeedError(ValueError):
+    """A feed or inventory file that cannot be read; the message names file and place."""
+
+
+def open_binary(path: str | Path) -> IO[bytes]:
+    """Open a file for reading, transparently gunzipping when it starts with the gzip magic."""
+    p = Path(path)
+    try:
+        fh = p.open("rb")
+    except OSError as e:
+        raise FeedError(f"{p}: cannot open ({e.strerror})") from e
+    head = fh.peek(2)[:2] if isinstance(fh, io.BufferedReader) else b""
+    if head == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=fh, mode="rb")
+    return fh
+
+
+def read_bytes(path: str | Path) -> bytes:
+    with open_binary(path) as fh:
+        data = fh.read(MAX_DECOMPRESSED + 1)
+    if len(data) > MAX_DECOMPRESSED:
+        raise FeedError(f"{path}: larger than {MAX_DECOMPRESSED} bytes after decompression")
+    return data
+
+
+def decode_text(data: bytes, where: str) -> str:
+    """UTF-8 (with or without BOM) first, then CP932 (Shift_JIS as Windows writes it)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp932")
+    except UnicodeDecodeError as e:
+        raise FeedError(f"{where}: neither UTF-8 nor CP932 text (byte {e.start})") from e
+
+
+def read_text(path: str | Path) -> str:
+    return decode_text(read_bytes(path), str(path))
+
+
+def read_json(path: str | Path) -> Any:
+    text = read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise FeedError(f"{path}:{e.lineno}:{e.colno}: invalid JSON ({e.msg})") from e
+
+
+def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """Stream (line number, text) of a possibly gzipped UTF-8 text file."""
+    with open_binary(path) as fh:
+        for n, raw in enumerate(io.TextIOWrapper(fh, encoding="utf-8-sig", errors="strict"), 1):
+            yield n, raw.rstrip("\r\n")
+
+
+def content_hash(obj: Any) -> str:
+    """Stable SHA-256 of a JSON-able record, for change detection in incremental sync."""
+    canon = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+
+def expand_paths(paths: list[Path] | list[str], suffixes: tuple[str, ...]) -> list[Path]:
+    """Files as given, and for directories every file below them with one of ``suffixes``."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith(suffixes)))
+        else:
+            out.append(p)
+    return out

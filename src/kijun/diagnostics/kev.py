@@ -1,0 +1,34 @@
+"""CISA Known Exploited Vulnerabilities catalog (JSON). KEV has no CPE: it joins by CVE id only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ._io import FeedError, content_hash, read_json
+from .models import KevEntry
+
+
+def parse_kev(doc: Any, where: str = "KEV") -> dict[str, KevEntry]:
+    if not isinstance(doc, dict) or not isinstance(doc.get("vulnerabilities"), list):
+        raise FeedError(f"{where}: not a KEV catalog (no 'vulnerabilities' list)")
+    out: dict[str, KevEntry] = {}
+    for i, v in enumerate(doc["vulnerabilities"]):
+        cve = v.get("cveID")
+        if not isinstance(cve, str) or not cve.startswith("CVE-"):
+            raise FeedError(f"{where}: vulnerabilities[{i}] has no cveID")
+        out[cve] = KevEntry(
+            cve=cve,
+            vendor_project=str(v.get("vendorProject", "")),
+            product=str(v.get("product", "")),
+            name=str(v.get("vulnerabilityName", "")),
+            date_added=str(v.get("dateAdded", "")),
+            due_date=v.get("dueDate") or None,
+            ransomware=str(v.get("knownRansomwareCampaignUse", "Unknown")),
+            content_hash=content_hash(v),
+        )
+    return out
+
+
+def load_kev(path: str | Path) -> dict[str, KevEntry]:
+    return parse_kev(read_json(path), str(path))

@@ -1,0 +1,161 @@
+"""NVD CVE API 2.0 JSON: response pages (``{"vulnerabilities": [{"cve": ...}]}``), single ``cve``
+objects as stored per file by mirrors (fkie-cad/nvd-json-data-feeds), or lists of either; gzip OK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ._io import FeedError, content_hash, expand_paths, read_json
+from .cpe import CpeError, parse_cpe
+from .models import Configuration, CpeMatch, CveRecord, Cvss, Node, SsvcOptions
+
+_CVSS_KEYS = ("cvssMetricV40", "cvssMetricV31", "cvssMetricV30", "cvssMetricV2")
+
+
+def _cvss(metrics: dict[str, Any]) -> Cvss | None:
+    for key in _CVSS_KEYS:
+        entries = metrics.get(key) or []
+        if not entries:
+            continue
+        primary = next((e for e in entries if e.get("type") == "Primary"), entries[0])
+        data = primary.get("cvssData", {})
+        sev = data.get("baseSeverity") or primary.get("baseSeverity") or ""
+        return Cvss(str(data.get("version", "")), float(data.get("baseScore", 0.0)),
+                    str(data.get("vectorString", "")), str(sev))
+    return None
+
+
+def _match(m: dict[str, Any], where: str) -> CpeMatch:
+    crit = m.get("criteria")
+    if not isinstance(crit, str):
+        raise FeedError(f"{where}: cpeMatch without criteria")
+    try:
+        cpe = parse_cpe(crit)
+    except CpeError as e:
+        raise FeedError(f"{where}: {e}") from e
+    return CpeMatch(
+        criteria=crit,
+        cpe=cpe,
+        vulnerable=bool(m.get("vulnerable", True)),
+        match_id=str(m.get("matchCriteriaId", "")),
+        start_including=m.get("versionStartIncluding"),
+        start_excluding=m.get("versionStartExcluding"),
+        end_including=m.get("versionEndIncluding"),
+        end_excluding=m.get("versionEndExcluding"),
+    )
+
+
+def parse_configurations(raw: list[dict[str, Any]], where: str = "") -> tuple[Configuration, ...]:
+    configs = []
+    for ci, conf in enumerate(raw):
+        nodes = []
+        for ni, node in enumerate(conf.get("nodes", [])):
+            here = f"{where} configurations[{ci}].nodes[{ni}]"
+            op = str(node.get("operator", "OR")).upper()
+            if op not in ("OR", "AND"):
+                raise FeedError(f"{here}: unknown operator {op!r}")
+            matches = tuple(_match(m, f"{here}.cpeMatch[{mi}]") for mi, m in enumerate(node.get("cpeMatch", [])))
+            nodes.append(Node(op, bool(node.get("negate", False)), matches))
+        cop = str(conf.get("operator", "OR")).upper()
+        configs.append(Configuration(cop, bool(conf.get("negate", False)), tuple(nodes)))
+    return tuple(configs)
+
+
+def parse_cve(cve: dict[str, Any], where: str = "") -> CveRecord:
+    """One ``cve`` object of the API 2.0 response."""
+    cid = cve.get("id")
+    if not isinstance(cid, str) or not cid.startswith("CVE-"):
+        raise FeedError(f"{where}: record without a CVE id")
+    desc = next((d.get("value", "") for d in cve.get("descriptions", []) if d.get("lang") == "en"), "")
+    cwes = tuple(
+        d.get("value", "")
+        for w in cve.get("weaknesses", [])
+        for d in w.get("description", [])
+        if str(d.get("value", "")).startswith("CWE-")
+    )
+    return CveRecord(
+        id=cid,
+        published=cve.get("published"),
+        modified=cve.get("lastModified"),
+        status=cve.get("vulnStatus"),
+        description=str(desc),
+        cvss=_cvss(cve.get("metrics", {}) or {}),
+        cwes=tuple(dict.fromkeys(cwes)),
+        configurations=parse_configurations(cve.get("configurations", []) or [], f"{where} {cid}"),
+        content_hash=content_hash(cve),
+    )
+
+
+def iter_cves_from_document(doc: Any, where: str) -> Iterator[CveRecord]:
+    """Records from a page, a bare ``cve`` object, a ``{"cve": ...}`` wrapper or a list of those."""
+    if isinstance(doc, list):
+        for i, d in enumerate(doc):
+            yield from iter_cves_from_document(d, f"{where}[{i}]")
+        return
+    if not isinstance(doc, dict):
+        raise FeedError(f"{where}: expected a JSON object")
+    if "vulnerabilities" in doc:
+        for i, v in enumerate(doc["vulnerabilities"]):
+            yield parse_cve(v.get("cve", v), f"{where} vulnerabilities[{i}]")
+    elif "cve" in doc and isinstance(doc["cve"], dict):
+        yield parse_cve(doc["cve"], where)
+    elif "id" in doc:
+        yield parse_cve(doc, where)
+    else:
+        raise FeedError(f"{where}: not an NVD CVE API 2.0 document")
+
+
+def load_nvd(paths: Iterable[str | Path]) -> list[CveRecord]:
+    """Load every CVE under the given files/directories (``.json`` / ``.json.gz``).
+
+    A CVE seen twice keeps the record with the newest ``lastModified``.
+    """
+    by_id: dict[str, CveRecord] = {}
+    for p in expand_paths(list(paths), (".json", ".json.gz")):
+        for rec in iter_cves_from_document(read_json(p), str(p)):
+            old = by_id.get(rec.id)
+            if old is None or (rec.modified or "") >= (old.modified or ""):
+                by_id[rec.id] = rec
+    return list(by_id.values())
+
+
+def parse_adp_ssvc(cve_json5: dict[str, Any]) -> SsvcOptions | None:
+    """CISA ADP "Vulnrichment" SSVC options from a CVE JSON 5 record (``containers.adp[]``)."""
+    for adp in (cve_json5.get("containers", {}) or {}).get("adp", []) or []:
+        for metric in adp.get("metrics", []) or []:
+            other = metric.get("other") or {}
+            if other.get("type") != "ssvc":
+                continue
+            opts: dict[str, str] = {}
+            for o in (other.get("content") or {}).get("options", []) or []:
+                for k, v in o.items():
+                    opts[str(k).lower()] = str(v).lower()
+            return SsvcOptions(
+                exploitation=opts.get("exploitation"),
+                automatable=opts.get("automatable"),
+                technical_impact=opts.get("technical impact"),
+            )
+    return None
+
+
+def load_adp_ssvc(paths: Iterable[str | Path]) -> dict[str, SsvcOptions]:
+    """CVE id → ADP SSVC options, from CVE JSON 5 files (cvelistV5 layout, gzip OK)."""
+    out: dict[str, SsvcOptions] = {}
+    for p in expand_paths(list(paths), (".json", ".json.gz")):
+        doc = read_json(p)
+        docs = doc if isinstance(doc, list) else [doc]
+        for d in docs:
+            opts = parse_adp_ssvc(d)
+            if opts is None:
+                continue
+            cid = (d.get("cveMetadata") or {}).get("cveId")
+            if not cid:
+                cid = next(
+                    (m["other"]["content"].get("id") for a in d["containers"]["adp"] for m in a.get("metrics", [])
+                     if (m.get("other") or {}).get("type") == "ssvc"), None)
+            if cid:
+                out[str(cid)] = opts
+    return out

@@ -1,0 +1,118 @@
+"""Opening log inputs: paths or binary streams, gzip by magic bytes, UTF-8 or CP932 by sniffing.
+
+Everything is streamed: a small head is read to decide compression and encoding, then re-attached
+in front of the rest of the stream, so a multi-gigabyte log is never held in memory.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_SNIFF_BYTES = 256 * 1024
+_BUFFER = 1024 * 1024
+
+
+class _PrefixedRaw(io.RawIOBase):
+    """A raw stream that yields ``head`` and then the rest of ``stream``, counting bytes consumed."""
+
+    def __init__(self, head: bytes, stream: BinaryIO, counter: list[int] | None = None) -> None:
+        self._head = memoryview(head)
+        self._stream = stream
+        self._counter = counter
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._head.nbytes:
+            n = min(len(buffer), self._head.nbytes)
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._stream.read(len(buffer))
+        if not data:
+            return 0
+        n = len(data)
+        buffer[:n] = data
+        if self._counter is not None:
+            self._counter[0] += n
+        return n
+
+
+def _detect_encoding(head: bytes) -> str:
+    """UTF-8 (with or without BOM) when the head decodes as such, else CP932 (Shift_JIS family)."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut by the sniff window is still UTF-8.
+        if exc.start >= len(head) - 3 and exc.reason == "unexpected end of data":
+            return "utf-8"
+    try:
+        head.decode("cp932")
+        return "cp932"
+    except UnicodeDecodeError:
+        return "utf-8"  # undecodable either way: keep UTF-8 and replace bad bytes
+
+
+@dataclass
+class OpenedLog:
+    """A decoded line stream plus what was learned while opening it."""
+
+    name: str
+    lines: io.TextIOWrapper
+    encoding: str
+    compressed: bool
+    size: int | None
+    consumed: list[int]
+    """``consumed[0]``: bytes read so far from the (possibly compressed) underlying stream."""
+    owned: BinaryIO | None = None
+
+    def close(self) -> None:
+        """Close the decoded stream and the file if ``open_log`` opened it (not a caller's stream)."""
+        self.lines.close()
+        if self.owned is not None:
+            self.owned.close()
+
+
+def open_log(
+    source: str | os.PathLike[str] | BinaryIO, name: str | None = None, encoding: str | None = None
+) -> OpenedLog:
+    """Open a path or binary stream for line-by-line reading.
+
+    Gzip is recognised from its magic bytes (not the file name); the text encoding is sniffed from
+    the first 256 KiB unless ``encoding`` is given. Undecodable bytes become U+FFFD so a stray byte
+    costs one malformed line at most, never the scan.
+    """
+    size: int | None = None
+    owned: BinaryIO | None = None
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        raw: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed via OpenedLog.close
+        size = path.stat().st_size
+        owned = raw
+        label = name or str(path)
+    else:
+        raw = source
+        label = name or str(getattr(source, "name", "<stream>"))
+    counter = [0]
+    head = raw.read(_SNIFF_BYTES)
+    counter[0] += len(head)
+    compressed = head[:2] == _GZIP_MAGIC
+    stream: BinaryIO = io.BufferedReader(_PrefixedRaw(head, raw, counter), _BUFFER)
+    if compressed:
+        gz = gzip.GzipFile(fileobj=stream, mode="rb")
+        ghead = gz.read(_SNIFF_BYTES)
+        stream = io.BufferedReader(_PrefixedRaw(ghead, gz), _BUFFER)  # type: ignore[arg-type]
+        head = ghead
+    enc = encoding or _detect_encoding(head)
+    text = io.TextIOWrapper(stream, encoding=enc, errors="replace", newline=None)
+    return OpenedLog(label, text, enc, compressed, size, counter, owned)

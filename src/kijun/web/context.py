@@ -1,0 +1,32 @@
+"""Template context: the navigation shows only modules the user may open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from ..core.permissions import access_for
+from ..core.roles import Perm
+
+NAV: list[tuple[str, Any, Perm]] = [
+    ("dashboard", _("Dashboard"), Perm.DASHBOARD_VIEW),
+    ("unit_list", _("Organisation"), Perm.ORG_VIEW),
+    ("person_list", _("People and roles"), Perm.PEOPLE_VIEW),
+    ("audit_list", _("Audit log"), Perm.AUDIT_VIEW),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    acc = access_for(user)
+    match = getattr(getattr(request, "resolver_match", None), "url_name", "") or ""
+    items = []
+    for name, label, perm in NAV:
+        if acc.has(perm):
+            prefix = name.split("_")[0]
+            items.append({"name": name, "label": label, "active": match == name or match.startswith(prefix + "_")})
+    return {"nav": items, "perms": {p.name: acc.has(p) for p in Perm}}
