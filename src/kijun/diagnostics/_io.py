@@ -10,7 +10,7 @@ import gzip
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,7 +30,7 @@ def open_binary(path: str | Path) -> IO[bytes]:
         raise FeedError(f"{p}: cannot open ({e.strerror})") from e
     head = fh.peek(2)[:2] if isinstance(fh, io.BufferedReader) else b""
     if head == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=fh, mode="rb")
+        return gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[return-value]
     return fh
 
 
@@ -81,7 +81,7 @@ def content_hash(obj: Any) -> str:
     return hashlib.sha256(canon.encode("utf-8")).hexdigest()
 
 
-def expand_paths(paths: list[Path] | list[str], suffixes: tuple[str, ...]) -> list[Path]:
+def expand_paths(paths: Iterable[str | Path], suffixes: tuple[str, ...]) -> list[Path]:
     """Files as given, and for directories every file below them with one of ``suffixes``."""
     out: list[Path] = []
     for raw in paths:

@@ -1,0 +1,141 @@
+"""``kijun vuln``: match inventories against vulnerability feeds without any database.
+
+Pure files in, one JSON document out (``--json``); errors give a non-zero exit and one line on
+stderr. The lead mounts :data:`app` as the ``vuln`` command group.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ._io import FeedError
+from .engine import Feeds, result_json, run, unmapped_json
+from .epss import load_epss
+from .inventory import load_inventory
+from .jvn import load_jvn
+from .kev import load_kev
+from .nvd import load_adp_ssvc, load_nvd
+from .osv import load_osv
+from .winmap import ProgramMapper
+
+app = typer.Typer(help="Continuous diagnostics: inventory and vulnerability matching (常時システム診断).",
+                  no_args_is_help=True, add_completion=False)
+_err = Console(stderr=True)
+
+InvOpt = Annotated[list[Path] | None, typer.Option("--inventory", "-i", help="osquery log, CycloneDX JSON or CSV (repeatable)")]
+ExtraArg = Annotated[list[Path] | None, typer.Argument(help="more inventory files", show_default=False)]
+MappingOpt = Annotated[Path | None, typer.Option("--mapping", help="custom Windows programs mapping YAML")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")]
+
+
+def _fail(msg: str) -> NoReturn:
+    _err.print(f"error: {msg}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _mapper(path: Path | None) -> ProgramMapper:
+    try:
+        return ProgramMapper.from_file(path) if path else ProgramMapper.default()
+    except (OSError, ValueError) as e:
+        _fail(f"mapping: {e}")
+
+
+def _emit(doc: object) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+
+
+@app.command("match")
+def match_cmd(
+    inventory: InvOpt = None,
+    extra: ExtraArg = None,
+    nvd: Annotated[list[Path] | None, typer.Option("--nvd", help="NVD CVE API 2.0 JSON file or directory (repeatable)")] = None,
+    kev: Annotated[Path | None, typer.Option("--kev", help="CISA KEV JSON")] = None,
+    epss: Annotated[Path | None, typer.Option("--epss", help="FIRST EPSS CSV (.gz ok)")] = None,
+    jvn: Annotated[list[Path] | None, typer.Option("--jvn", help="JVN RSS / VULDEF XML file or directory")] = None,
+    osv: Annotated[list[Path] | None, typer.Option("--osv", help="OSV JSON file or directory")] = None,
+    adp: Annotated[list[Path] | None, typer.Option("--adp", help="CVE JSON 5 records with CISA ADP SSVC")] = None,
+    mission: Annotated[str, typer.Option("--mission", help="Mission & Well-being: low|medium|high")] = "medium",
+    mapping: MappingOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Match inventory files against NVD (and optionally KEV, EPSS, JVN, OSV) and prioritise."""
+    inv_paths = [*(inventory or []), *(extra or [])]
+    if not inv_paths:
+        _fail("give at least one --inventory FILE")
+    if not nvd and not osv and not jvn:
+        _fail("give --nvd PATH (and/or --osv / --jvn)")
+    if mission not in ("low", "medium", "high"):
+        _fail(f"--mission must be low, medium or high, not {mission!r}")
+    try:
+        with _err.status("loading inventory and feeds…"):
+            inv = load_inventory(inv_paths, _mapper(mapping))
+            feeds = Feeds(
+                nvd=load_nvd(nvd or []),
+                kev=load_kev(kev) if kev else {},
+                epss=load_epss(epss) if epss else None,
+                jvn=load_jvn(jvn or []),
+                osv=load_osv(osv or []),
+                adp=load_adp_ssvc(adp or []),
+            )
+        with _err.status("matching…"):
+            res = run(inv, feeds, default_mission=mission,
+                      generated_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    except FeedError as e:
+        _fail(str(e))
+    if as_json:
+        _emit(result_json(res))
+        return
+    out = Console()
+    t = Table(title="findings")
+    for col in ("SSVC", "host", "vulnerability", "product", "version", "KEV", "EPSS", "source"):
+        t.add_column(col)
+    for f in res.findings[:200]:
+        t.add_row(f.decision.outcome.value, f.host, f.vuln_id, f.item.name, f.item.version,
+                  f.kev.due_date or "yes" if f.kev else "", f"{f.epss.epss:.3f}" if f.epss else "",
+                  ",".join(f.sources))
+    out.print(t)
+    out.print(res.summary())
+
+
+@app.command("inventory")
+def inventory_cmd(
+    files: Annotated[list[Path], typer.Argument(help="osquery log, CycloneDX JSON or CSV files")],
+    mapping: MappingOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Normalise inventory files; list what could not be mapped to CPE or an ecosystem."""
+    try:
+        inv = load_inventory(files, _mapper(mapping))
+    except FeedError as e:
+        _fail(str(e))
+    items = [
+        {"host": i.host, "source": i.source, "kind": i.kind, "name": i.name, "version": i.version,
+         "publisher": i.publisher, "cpe": i.cpe.to_fs() if i.cpe else None, "ecosystem": i.ecosystem,
+         "package": i.package,
+         "mapping": None if i.mapping is None else {"rule": i.mapping.rule, "confidence": i.mapping.confidence}}
+        for i in inv.items
+    ]
+    doc = {"schema": "kijun.vuln.inventory/1", "hosts": sorted(inv.hosts), "items": items,
+           "unmapped": unmapped_json(inv), "warnings": inv.warnings,
+           "summary": {"hosts": len(inv.hosts), "items": len(items), "unmapped": len(inv.unmapped)}}
+    if as_json:
+        _emit(doc)
+        return
+    out = Console()
+    t = Table(title="inventory")
+    for col in ("host", "kind", "name", "version", "cpe / ecosystem", "confidence"):
+        t.add_column(col)
+    for i in inv.items[:500]:
+        t.add_row(i.host, i.kind, i.name, i.version,
+                  i.cpe.to_fs() if i.cpe else (f"{i.ecosystem}/{i.package}" if i.ecosystem else "UNMAPPED"),
+                  f"{i.mapping.confidence:.2f}" if i.mapping else "")
+    out.print(t)
+    out.print(doc["summary"])
