@@ -194,7 +194,7 @@ def serve(
 
     from .decision_log import JsonLinesSink
     from .pdp import PDP, HttpBundleLoader, Loader, dir_loader, file_bundle_loader
-    from .server import create_app
+    from .server import create_app, install_sighup_reload
 
     if (policy is None) == (bundle is None):
         _fail("give exactly one of --policy DIR or --bundle FILE/URL")
@@ -215,7 +215,8 @@ def serve(
         _fail(f"cannot load policy: {pdp.last_error}")
     if workers != 1:
         _fail("--workers > 1: run several `kijun access serve` processes behind the PEP (state is per process)")
-    app_ = create_app(pdp, reload_on_sighup=True, poll_seconds=poll)
+    install_sighup_reload(pdp)
+    app_ = create_app(pdp, poll_seconds=poll)
     typer.echo(f"kijun PDP on http://{host}:{port} (policy revision {pdp.revision})", err=True)
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 

@@ -67,7 +67,12 @@ def _decision_headers(decision: Decision) -> dict[str, str]:
 _STATUS = {"allow": 200, "step_up": 401, "deny": 403}
 
 
-def create_app(pdp: PDP, *, reload_on_sighup: bool = False, poll_seconds: float = 0.0) -> Starlette:
+def install_sighup_reload(pdp: PDP) -> Any:
+    """Reload the policy on SIGHUP (main thread only); returns the previous handler."""
+    return os_signal.signal(os_signal.SIGHUP, lambda _sig, _frame: pdp.reload())
+
+
+def create_app(pdp: PDP, *, poll_seconds: float = 0.0) -> Starlette:
     """Build the ASGI app around a PDP. The caller decides whether to load a policy first."""
 
     async def decide(request: Request) -> Response:
@@ -130,9 +135,6 @@ def create_app(pdp: PDP, *, reload_on_sighup: bool = False, poll_seconds: float 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        loop = asyncio.get_running_loop()
-        if reload_on_sighup:
-            loop.add_signal_handler(os_signal.SIGHUP, pdp.reload)
         poller: asyncio.Task[None] | None = None
         if poll_seconds > 0:
 
@@ -147,8 +149,6 @@ def create_app(pdp: PDP, *, reload_on_sighup: bool = False, poll_seconds: float 
         finally:
             if poller is not None:
                 poller.cancel()
-            if reload_on_sighup:
-                loop.remove_signal_handler(os_signal.SIGHUP)
 
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     routes = [
@@ -163,4 +163,4 @@ def create_app(pdp: PDP, *, reload_on_sighup: bool = False, poll_seconds: float 
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-__all__ = ["ENVOY_PREFIX", "create_app"]
+__all__ = ["ENVOY_PREFIX", "create_app", "install_sighup_reload"]
