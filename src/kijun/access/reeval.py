@@ -130,12 +130,10 @@ class SessionRegistry:
             del self._items[sid]
 
     def record(self, request: AccessRequest, decision: Decision) -> None:
-        """Remember an allowed request that carries a session id; forget it once denied."""
+        """Remember the last allowed request of a session (a later denied request does not undo
+        what the session was already given; signals do)."""
         sid = request.session_id
-        if sid is None:
-            return
-        if decision.decision != "allow":
-            self._items.pop(sid, None)
+        if sid is None or decision.decision != "allow":
             return
         self._items[sid] = (self._clock(), ActiveSession(sid, request, decision.decision))
         self._items.move_to_end(sid)
