@@ -88,7 +88,7 @@ class ParseStats:
         """Count a malformed line and keep it as a sample while there is room."""
         self.malformed += 1
         if len(self.malformed_samples) < self.sample_limit:
-            self.malformed_samples.append(MalformedSample(line_no, reason, text[:300]))
+            self.malformed_samples.append(MalformedSample(line_no, reason, text.rstrip("\r\n")[:300]))
 
     def skip(self, reason: str, n: int = 1) -> None:
         """Count a line that is well formed but carries no event (header, blank, no host...)."""

@@ -1,0 +1,231 @@
+"""The scan entry point: inputs in, ``Report`` out. What the CLI and (later) the web view call.
+
+``scan`` accepts paths (files or directories), binary file-like objects (an upload stream) or
+already-decoded line iterables, each optionally wrapped in ``LogInput`` to name it or force its
+format. Nothing is read whole into memory. The clock and the pseudonymisation key come in through
+``ScanOptions``/arguments; there is no hidden state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from kijun.discovery.aggregate import Aggregator, PythonAggregator, Rollup, RollupRow
+from kijun.discovery.catalog import Catalog, load_catalog
+from kijun.discovery.matcher import Matcher
+from kijun.discovery.model import DiscoveryError, LogEvent, ParseStats
+from kijun.discovery.parsers import Parser, ParserOptions, detect_format, parser_class
+from kijun.discovery.register import Register
+from kijun.discovery.report import Report, build_report
+from kijun.discovery.textio import OpenedLog, open_log
+
+HEAD_LINES = 50
+_CHUNK = 200_000
+
+Source = str | os.PathLike[str] | BinaryIO | Iterable[str]
+
+
+@dataclass(frozen=True)
+class LogInput:
+    """One log: a path, a binary stream or decoded lines, with a display name and format."""
+
+    source: Source
+    name: str | None = None
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    format: str = "auto"
+    since: datetime | None = None
+    until: datetime | None = None
+    """``since`` inclusive, ``until`` exclusive; events without a timestamp fall outside a window."""
+    default_tz: tzinfo = UTC
+    nss_template: str | None = None
+    encoding: str | None = None
+    backend: Literal["python", "duckdb"] = "python"
+    sample_limit: int = 20
+    pseudonymise_key: bytes | None = None
+    top_n: int = 20
+
+
+@dataclass(frozen=True)
+class ScanProgress:
+    source: str
+    index: int
+    total_sources: int
+    events: int
+    bytes_read: int
+    bytes_total: int | None
+    done: bool = False
+
+
+@dataclass
+class _Window:
+    since: float | None
+    until: float | None
+    outside: int = field(default=0)
+
+    def filter(self, events: Iterable[LogEvent]) -> Iterator[LogEvent]:
+        since, until = self.since, self.until
+        for ev in events:
+            ts = ev[0]
+            if ts is None or (since is not None and ts < since) or (until is not None and ts >= until):
+                self.outside += 1
+                continue
+            yield ev
+
+
+def expand_inputs(sources: Iterable[Source | LogInput]) -> list[LogInput]:
+    """Wrap sources as ``LogInput``; a directory path becomes its files (recursive, sorted)."""
+    out: list[LogInput] = []
+    for src in sources:
+        item = src if isinstance(src, LogInput) else LogInput(src)
+        if isinstance(item.source, str | os.PathLike) and Path(item.source).is_dir():
+            for p in sorted(Path(item.source).rglob("*")):
+                if p.is_file() and not p.name.startswith("."):
+                    out.append(LogInput(p, str(p), item.format))
+        else:
+            out.append(item)
+    return out
+
+
+def pseudonymise(user: str, key: bytes) -> str:
+    """Keyed hash of a user name: stable for one key, unlinkable without it."""
+    return "u-" + hmac.new(key, user.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+
+def _open(item: LogInput, options: ScanOptions) -> tuple[Iterable[str], ParseStats, OpenedLog | None]:
+    src = item.source
+    if isinstance(src, str | os.PathLike) or hasattr(src, "read"):
+        try:
+            opened = open_log(src, item.name, options.encoding)  # type: ignore[arg-type]
+        except OSError as exc:
+            name = item.name or str(src)
+            raise DiscoveryError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        stats = ParseStats(opened.name, encoding=opened.encoding, compressed=opened.compressed)
+        return opened.lines, stats, opened
+    if isinstance(src, Iterable):
+        return src, ParseStats(item.name or "<lines>", encoding="text"), None
+    raise DiscoveryError(f"unsupported log source {src!r}")
+
+
+def _parser_for(item: LogInput, head: Sequence[str], name: str, options: ScanOptions) -> Parser:
+    fmt = item.format or options.format
+    popts = ParserOptions(default_tz=options.default_tz, nss_template=options.nss_template)
+    cls = detect_format(head, name) if fmt == "auto" else parser_class(fmt)
+    return cls(popts)
+
+
+def _aggregator(matcher: Matcher, backend: str) -> Aggregator:
+    if backend == "duckdb":
+        from kijun.discovery.duck import DuckDBAggregator  # optional heavy import
+
+        return DuckDBAggregator(matcher)
+    if backend != "python":
+        raise DiscoveryError(f"unknown backend {backend!r}; use python or duckdb")
+    return PythonAggregator(matcher)
+
+
+def scan(
+    sources: Iterable[Source | LogInput],
+    *,
+    catalog: Catalog | None = None,
+    register: Register | None = None,
+    options: ScanOptions | None = None,
+    progress: Callable[[ScanProgress], None] | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """Parse every source, match hosts to apps, aggregate, and build the report.
+
+    Raises ``DiscoveryError`` (with the file name) for unreadable inputs or undetectable formats;
+    malformed lines never raise, they are counted and sampled in ``Report.sources``.
+    """
+    opts = options or ScanOptions()
+    cat = catalog or load_catalog()
+    matcher = Matcher(cat, register)
+    agg = _aggregator(matcher, opts.backend)
+    window = None
+    if opts.since is not None or opts.until is not None:
+        window = _Window(
+            opts.since.timestamp() if opts.since else None, opts.until.timestamp() if opts.until else None
+        )
+    items = expand_inputs(sources)
+    all_stats: list[ParseStats] = []
+    for index, item in enumerate(items):
+        lines, stats, opened = _open(item, opts)
+        stats.sample_limit = opts.sample_limit
+        try:
+            it = iter(lines)
+            head = list(itertools.islice(it, HEAD_LINES))
+            parser = _parser_for(item, head, stats.source, opts)
+            stats.format = parser.name
+            events: Iterable[LogEvent] = parser.parse(itertools.chain(head, it), stats)
+            before = window.outside if window else 0
+            if window is not None:
+                events = window.filter(events)
+            ev_iter = iter(events)
+            consumed = 0
+            while True:
+                n = agg.consume(itertools.islice(ev_iter, _CHUNK))
+                consumed += n
+                if progress is not None:
+                    progress(
+                        ScanProgress(
+                            stats.source, index, len(items), consumed,
+                            opened.consumed[0] if opened else 0, opened.size if opened else None, n == 0,
+                        )
+                    )  # fmt: skip
+                if n == 0:
+                    break
+            if window is not None:
+                outside = window.outside - before
+                if outside:
+                    stats.events -= outside
+                    stats.skip("outside_window", outside)
+        except UnicodeError as exc:  # only with a forced --encoding that does not fit
+            raise DiscoveryError(f"{stats.source}: cannot decode as {stats.encoding}: {exc}") from None
+        finally:
+            if opened is not None:
+                opened.close()
+        all_stats.append(stats)
+    rollup = agg.result()
+    if opts.pseudonymise_key:
+        rollup = _pseudonymised(rollup, opts.pseudonymise_key)
+    return build_report(
+        rollup,
+        cat,
+        all_stats,
+        generated_at=now or datetime.now(UTC),
+        since=opts.since,
+        until=opts.until,
+        register_source=register.source if register else None,
+        pseudonymised=bool(opts.pseudonymise_key),
+        top_n=opts.top_n,
+    )
+
+
+def _pseudonymised(rollup: Rollup, key: bytes) -> Rollup:
+    cache: dict[str, str] = {}
+
+    def alias(user: str | None) -> str | None:
+        if user is None:
+            return None
+        if user not in cache:
+            cache[user] = pseudonymise(user, key)
+        return cache[user]
+
+    rows = [replace_row(r, alias(r.user)) for r in rollup.rows]
+    return replace(rollup, rows=rows)
+
+
+def replace_row(row: RollupRow, user: str | None) -> RollupRow:
+    return row._replace(user=user)
