@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.responses import Status
 
 from . import audit
 from .models import ApiToken, AuditEntry, OrgUnit, RoleAssignment, User
@@ -113,17 +114,17 @@ def get_unit(request: HttpRequest, unit_id: int) -> OrgUnit:
 
 
 @router.post("/units", response={201: UnitOut, 409: ErrorOut, **ERRORS}, summary="Create a unit under a parent")
-def create_unit(request: HttpRequest, body: UnitIn) -> tuple[int, Any]:
+def create_unit(request: HttpRequest, body: UnitIn) -> Status[Any]:
     acc = need(request, Perm.ORG_MANAGE)
     parent = get_object_or_404(acc.units(Perm.ORG_VIEW), pk=body.parent_id)
     order = [OrgUnit.Kind.ORGANISATION, OrgUnit.Kind.BUREAU, OrgUnit.Kind.DIVISION]
     if order.index(body.kind) <= order.index(OrgUnit.Kind(parent.kind)):
-        return 409, {"detail": "a unit must be a lower level than its parent", "code": "bad_level"}
+        return Status(409, {"detail": "a unit must be a lower level than its parent", "code": "bad_level"})
     if OrgUnit.objects.filter(code=body.code).exists():
-        return 409, {"detail": f"unit code {body.code!r} already exists", "code": "duplicate"}
+        return Status(409, {"detail": f"unit code {body.code!r} already exists", "code": "duplicate"})
     unit = OrgUnit(name=body.name, name_en=body.name_en, code=body.code, kind=body.kind, parent=parent)
     save_unit(request.user, unit, request=request)  # type: ignore[arg-type]
-    return 201, unit
+    return Status(201, unit)
 
 
 class PersonOut(Schema):
@@ -179,22 +180,22 @@ def list_assignments(request: HttpRequest, user_id: int | None = None) -> Any:
 
 @router.post("/role-assignments", response={201: AssignmentOut, 409: ErrorOut, **ERRORS},
              summary="Assign a role (兼務禁止 enforced: 409 incompatible_roles)")
-def create_assignment(request: HttpRequest, body: AssignmentIn) -> tuple[int, Any]:
+def create_assignment(request: HttpRequest, body: AssignmentIn) -> Status[Any]:
     acc = need(request, Perm.ROLES_MANAGE)
     if body.role not in {r.code for r in ROLES}:
-        return 422, {"detail": f"unknown role code {body.role!r}", "code": "unknown_role"}
+        return Status(422, {"detail": f"unknown role code {body.role!r}", "code": "unknown_role"})
     person = get_object_or_404(acc.scoped(User.objects.all(), Perm.PEOPLE_VIEW, "unit"), pk=body.user_id)
     unit = get_object_or_404(acc.units(Perm.ROLES_MANAGE), pk=body.unit_id)
     ra = grant_role(request.user, person, body.role, unit, request=request)  # type: ignore[arg-type]
-    return 201, ra
+    return Status(201, ra)
 
 
 @router.delete("/role-assignments/{assignment_id}", response={204: None, **ERRORS})
-def delete_assignment(request: HttpRequest, assignment_id: int) -> tuple[int, None]:
+def delete_assignment(request: HttpRequest, assignment_id: int) -> Status[None]:
     acc = need(request, Perm.ROLES_MANAGE)
     ra = get_object_or_404(acc.scoped(RoleAssignment.objects.all(), Perm.ROLES_MANAGE, "unit"), pk=assignment_id)
     revoke_role(request.user, ra, request=request)  # type: ignore[arg-type]
-    return 204, None
+    return Status(204, None)
 
 
 class AuditOut(Schema):
@@ -252,22 +253,22 @@ def list_tokens(request: HttpRequest) -> Any:
 
 @router.post("/tokens", response={201: TokenCreatedOut, **ERRORS},
              summary="Create a token; the secret is shown only in this response")
-def create_token(request: HttpRequest, body: TokenIn) -> tuple[int, Any]:
+def create_token(request: HttpRequest, body: TokenIn) -> Status[Any]:
     if body.days > settings.KIJUN_API_TOKEN_MAX_DAYS:
-        return 422, {"detail": f"days must be at most {settings.KIJUN_API_TOKEN_MAX_DAYS}", "code": "too_long"}
+        return Status(422, {"detail": f"days must be at most {settings.KIJUN_API_TOKEN_MAX_DAYS}", "code": "too_long"})
     token, raw = issue_token(request.user, body.name, body.days)  # type: ignore[arg-type]
     audit.record("token.create", "api_token", token.pk, token.name, request=request,
                  after={"prefix": token.prefix, "expires_at": token.expires_at})
     out = TokenCreatedOut.from_orm(token).dict()
     out["token"] = raw
-    return 201, out
+    return Status(201, out)
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, summary="Revoke one of your tokens")
-def revoke_token(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit.record("token.revoke", "api_token", token.pk, token.name, request=request)
-    return 204, None
+    return Status(204, None)

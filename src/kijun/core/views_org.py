@@ -52,7 +52,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_perm(Perm.ORG_VIEW)
 def unit_list(request: HttpRequest) -> HttpResponse:
     acc = access_for(request.user)
-    units = acc.units(Perm.ORG_VIEW).annotate(n_members=Count("members", distinct=True))
+    units = acc.units(Perm.ORG_VIEW).annotate(n_members=Count("members", distinct=True)).order_by("path", "name")
     q = request.GET.get("q", "").strip()
     if q:
         units = units.filter(Q(name__icontains=q) | Q(name_en__icontains=q) | Q(code__icontains=q))

@@ -161,7 +161,10 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
-SECURE = not DEBUG and not _bool("KIJUN_INSECURE_COOKIES")
+# KIJUN_LOCAL_HTTP=1 is the single-machine trial mode of `make run`: plain HTTP on 127.0.0.1, so no
+# HTTPS redirect, HSTS or Secure-only cookies. Production (the default) requires TLS in front.
+LOCAL_HTTP = _bool("KIJUN_LOCAL_HTTP")
+SECURE = not DEBUG and not LOCAL_HTTP
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 LANGUAGE_COOKIE_SECURE = SECURE
@@ -169,13 +172,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
+if SECURE:
     SECURE_HSTS_SECONDS = int(os.environ.get("KIJUN_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = _bool("KIJUN_HSTS_PRELOAD", False)
-    # TLS is usually terminated by a reverse proxy; redirect only when asked.
     SECURE_SSL_REDIRECT = _bool("KIJUN_SSL_REDIRECT", True)
     if _bool("KIJUN_BEHIND_PROXY", False):
+        # The TLS-terminating proxy must set X-Forwarded-Proto and strip it from clients.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS: list[str] = []
 
@@ -207,7 +210,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Static files are served from the installed package by WhiteNoise (finders); set KIJUN_STATIC_ROOT
+# and run `manage.py collectstatic` to serve them from a directory or a front proxy instead.
+STATIC_ROOT = os.environ.get("KIJUN_STATIC_ROOT") or None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

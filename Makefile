@@ -1,0 +1,58 @@
+# kijun — developer and user entry points. See README.md.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+# Pure engine packages checked with mypy --strict (only those present).
+STRICT_PKGS := $(wildcard src/kijun/catalog src/kijun/classification src/kijun/cloud src/kijun/discovery \
+                 src/kijun/access src/kijun/diagnostics) \
+               src/kijun/core/auditchain.py src/kijun/core/incompatible.py src/kijun/core/roles.py
+
+.PHONY: run install dev test lint typecheck bench fuzz messages assets clean sbom
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.installed-dev
+
+## make run: install, migrate, load the demo organisation, serve http://$(HOST):$(PORT)
+run: install
+	KIJUN_LOCAL_HTTP=1 $(BIN)/kijun migrate
+	KIJUN_LOCAL_HTTP=1 $(BIN)/kijun demo load
+	KIJUN_LOCAL_HTTP=1 $(BIN)/kijun serve --host $(HOST) --port $(PORT)
+
+lint: dev
+	$(BIN)/ruff check src tests benchmarks scripts
+
+typecheck: dev
+	$(BIN)/mypy --strict $(STRICT_PKGS)
+
+## make test: lint, types, the whole suite on SQLite and on PostgreSQL, browser tests included
+test: dev lint typecheck
+	bash scripts/run_tests.sh
+
+bench: dev
+	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+messages: dev
+	$(BIN)/python scripts/update_messages.py
+
+## refresh vendored front-end assets from the npm registry (needs node/npm; the results are committed)
+assets:
+	bash scripts/update_assets.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

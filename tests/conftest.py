@@ -1,0 +1,61 @@
+"""Shared fixtures: the demo organisation, signed-in clients, and the reference folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared reference folder not present")
+    return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                       settings: object) -> None:
+    """Keys and demo logins go to a per-session temp dir, never the developer's ./var."""
+    d = tmp_path_factory.getbasetemp() / "kijun-data"
+    d.mkdir(exist_ok=True)
+    settings.DATA_DIR = d  # type: ignore[attr-defined]
+    settings.KIJUN_AUDIT_SIGNING_KEY = str(d / "audit_signing_key")  # type: ignore[attr-defined]
+    # The test client speaks plain HTTP; everything else stays as in production (DEBUG off).
+    settings.SECURE_SSL_REDIRECT = False  # type: ignore[attr-defined]
+    if request.node.get_closest_marker("argon2") is None:
+        # Argon2 is deliberately slow; tests that are not about hashing use a fast hasher.
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def demo(db: None) -> dict[str, object]:
+    from kijun.core.demo import load_demo
+    from kijun.core.models import OrgUnit, User
+
+    logins = {d.username: d.password for d in load_demo()}
+    return {
+        "passwords": logins,
+        "users": {u.username: u for u in User.objects.all()},
+        "units": {u.code: u for u in OrgUnit.objects.all()},
+    }
+
+
+@pytest.fixture
+def login_as(client, demo):  # type: ignore[no-untyped-def]
+    def _login(username: str):  # type: ignore[no-untyped-def]
+        client.force_login(demo["users"][username])  # type: ignore[index]
+        return client
+
+    return _login
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from django.conf import settings
+
+    return f"kijun database: {settings.DATABASES['default']['ENGINE']} ({os.environ.get('KIJUN_DATABASE_URL', 'sqlite default')})"

@@ -1,0 +1,176 @@
+"""Permission matrix: every role × every route × object inside/outside the role's scope.
+
+The expected status is *derived* from the role→permission table in kijun.core.roles, never listed
+by hand, so a view that forgets its check (or checks the wrong permission) shows up as a mismatch.
+A completeness test makes sure every URL name is either in the matrix or explicitly exempted.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import get_resolver, reverse
+
+from kijun.core.models import OrgUnit, RoleAssignment, User
+from kijun.core.roles import ROLES, Perm, role
+
+SCOPE = "demo-policy-bureau"     # every matrix user's role scope
+INSIDE = ("demo-policy-planning", "policy-iso")    # a unit and a person inside the scope
+OUTSIDE = ("demo-it-division", "sysowner")         # ... and outside it
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    perm: Perm | None
+    obj: str | None = None  # "unit" | "person" (object looked up in the same permission's scope)
+    anon: int = 302
+
+
+UI_ROUTES = [
+    Route("dashboard", Perm.DASHBOARD_VIEW),
+    Route("unit_list", Perm.ORG_VIEW),
+    Route("unit_new", Perm.ORG_MANAGE),
+    Route("unit_detail", Perm.ORG_VIEW, "unit"),
+    Route("unit_edit", Perm.ORG_MANAGE, "unit"),
+    Route("person_list", Perm.PEOPLE_VIEW),
+    Route("person_new", Perm.PEOPLE_MANAGE),
+    Route("person_detail", Perm.PEOPLE_VIEW, "person"),
+    Route("person_edit", Perm.PEOPLE_MANAGE, "person"),
+    Route("audit_list", Perm.AUDIT_VIEW),
+    Route("audit_export", Perm.AUDIT_EXPORT),
+    Route("account", None),
+    Route("totp_setup", None),
+    Route("notifications", None),
+]
+
+API_ROUTES = [
+    Route("me", None, anon=401),
+    Route("roles", None, anon=401),
+    Route("list_units", Perm.ORG_VIEW, anon=401),
+    Route("get_unit", Perm.ORG_VIEW, "unit", anon=401),
+    Route("list_people", Perm.PEOPLE_VIEW, anon=401),
+    Route("get_person", Perm.PEOPLE_VIEW, "person", anon=401),
+    Route("list_assignments", Perm.PEOPLE_VIEW, anon=401),
+    Route("list_audit", Perm.AUDIT_VIEW, anon=401),
+    Route("list_tokens", None, anon=401),
+]
+
+#: URL names deliberately outside the GET matrix, each with the test that covers it.
+EXEMPT = {
+    "login": "public sign-in page (test_auth)",
+    "login_totp": "second sign-in step (test_auth)",
+    "logout": "POST only (test_auth)",
+    "set_language": "POST, open to all (tests/web/test_i18n)",
+    "password_change": "POST own account (test_account)",
+    "totp_disable": "POST own account (test_account)",
+    "token_create": "POST own account (test_account)",
+    "token_revoke": "POST own object (test_account IDOR)",
+    "notifications_read": "POST own notices (test_account)",
+    "role_grant": "POST (test_post_matrix)",
+    "role_revoke": "POST (test_post_matrix)",
+}
+
+
+def expected(role_code: str | None, route: Route, where: str) -> int:
+    if role_code is None:
+        return route.anon
+    if route.perm is not None and route.perm not in role(role_code).permissions:
+        return 403
+    if route.obj is not None and where == "outside":
+        return 404
+    return 200
+
+
+def _url(route: Route, api: bool, where: str, units: dict[str, OrgUnit], people: dict[str, User]) -> str:
+    kwargs = {}
+    unit_code, username = INSIDE if where == "inside" else OUTSIDE
+    if route.obj == "unit":
+        kwargs["unit_id" if api else "pk"] = units[unit_code].pk
+    elif route.obj == "person":
+        kwargs["person_id" if api else "pk"] = people[username].pk
+    return reverse(f"api:{route.name}" if api else route.name, kwargs=kwargs)
+
+
+@pytest.fixture
+def matrix_users(demo):  # type: ignore[no-untyped-def]
+    scope = demo["units"][SCOPE]
+    users = {}
+    for r in ROLES:
+        u = User.objects.create(username=f"m-{r.code}", unit=scope)
+        RoleAssignment.objects.create(user=u, role=r.code, unit=scope)
+        users[r.code] = u
+    return users
+
+
+CASES = [(r, route, api, where)
+         for r in [None, *[x.code for x in ROLES]]
+         for api, routes in ((False, UI_ROUTES), (True, API_ROUTES))
+         for route in routes
+         for where in (("inside", "outside") if route.obj else ("-",))]
+
+
+@pytest.mark.django_db
+def test_permission_matrix(demo, matrix_users) -> None:  # type: ignore[no-untyped-def]
+    units, people = demo["units"], demo["users"]
+    mismatches = []
+    clients: dict[str | None, Client] = {}
+    for role_code, route, api, where in CASES:
+        if role_code not in clients:
+            clients[role_code] = Client()
+            if role_code is not None:
+                clients[role_code].force_login(matrix_users[role_code])
+        url = _url(route, api, where, units, people)
+        got = clients[role_code].get(url).status_code
+        want = expected(role_code, route, where)
+        if got != want:
+            mismatches.append(f"{role_code or 'anonymous'} GET {url} ({where}): got {got}, want {want}")
+    assert not mismatches, "\n".join(mismatches)
+    assert len(CASES) > 400
+
+
+def test_every_route_is_in_the_matrix_or_exempt() -> None:
+    names = {p.name for p in get_resolver().url_patterns if getattr(p, "name", None)}
+    covered = {r.name for r in UI_ROUTES} | set(EXEMPT)
+    assert names - covered == set(), f"add these routes to the permission matrix: {names - covered}"
+
+
+def test_every_api_get_operation_is_in_the_matrix() -> None:
+    from kijun.web.api import api
+
+    schema = api.get_openapi_schema()
+    get_ops = sorted(op["operationId"] for path in schema["paths"].values()
+                     for method, op in path.items() if method == "get")
+    names = {r.name for r in API_ROUTES}
+    missing = [o for o in get_ops if not any(o.endswith("_" + n) for n in names)]
+    assert not missing, f"add these API operations to the permission matrix: {missing}"
+
+
+POST_CASES = list(itertools.product([x.code for x in ROLES], ("inside", "outside")))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role_code", "where"), POST_CASES)
+def test_post_matrix_unit_create_and_role_grant(demo, matrix_users, role_code, where) -> None:  # type: ignore[no-untyped-def]
+    c = Client()
+    actor = matrix_users[role_code]
+    c.force_login(actor)
+    unit_code, username = INSIDE if where == "inside" else OUTSIDE
+    parent = demo["units"][SCOPE] if where == "inside" else demo["units"]["demo-secretariat"]
+    perms = role(role_code).permissions
+    r = c.post("/api/v1/units", {"name": "新課", "code": f"new-{role_code}-{where}", "kind": "division",
+                                 "parent_id": parent.pk}, content_type="application/json")
+    want = 403 if Perm.ORG_MANAGE not in perms else (201 if where == "inside" else 404)
+    assert r.status_code == want, r.content
+    target = demo["users"][username]
+    r = c.post(reverse("role_grant", kwargs={"pk": target.pk}), {"role": "staff", "unit": demo["units"][unit_code].pk})
+    granted = RoleAssignment.objects.filter(user=target, role="staff", unit__code=unit_code).exists()
+    if Perm.ROLES_MANAGE not in perms:
+        assert r.status_code == 403 and not granted
+    elif where == "outside":
+        assert r.status_code == 404 and not granted
+    else:
+        assert r.status_code == 302 and granted
