@@ -234,10 +234,10 @@ def parse_cpe22(uri: str) -> Cpe:
 
 
 def make_cpe(part: str, vendor: str, product: str, version: str = ANY, **rest: str) -> Cpe:
-    """Build a target CPE from already-unquoted values (empty string means ANY)."""
+    """Build a target CPE from already-unquoted values ("" or "*" mean ANY, "-" means NA)."""
     vals = [ANY] * N_ATTR
     for name, v in (("part", part), ("vendor", vendor), ("product", product), ("version", version), *rest.items()):
-        vals[IDX[name]] = ANY if v == "" else (v if v in (ANY, NA) else v.lower())
+        vals[IDX[name]] = ANY if v in ("", "*") else NA if v == "-" else (v if v in (ANY, NA) else v.lower())
     return Cpe(tuple(vals))
 
 
