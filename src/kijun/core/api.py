@@ -259,9 +259,7 @@ def create_token(request: HttpRequest, body: TokenIn) -> Status[Any]:
     token, raw = issue_token(request.user, body.name, body.days)  # type: ignore[arg-type]
     audit.record("token.create", "api_token", token.pk, token.name, request=request,
                  after={"prefix": token.prefix, "expires_at": token.expires_at})
-    out = TokenCreatedOut.from_orm(token).dict()
-    out["token"] = raw
-    return Status(201, out)
+    return Status(201, {**TokenOut.from_orm(token).model_dump(), "token": raw})
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, summary="Revoke one of your tokens")

@@ -64,6 +64,17 @@ def payload_of(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
+def locked_head() -> AuditHead:
+    """Lock the head row; recreate it from the last stored entry if it is missing (e.g. after a flush)."""
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        last = AuditEntry.objects.order_by("-seq").first()
+        AuditHead.objects.get_or_create(pk=1, defaults={
+            "seq": last.seq if last else 0, "last_hash": last.entry_hash if last else auditchain.GENESIS_HASH})
+        head = AuditHead.objects.select_for_update().get(pk=1)
+    return head
+
+
 def record(
     action: str,
     object_type: str,
@@ -83,7 +94,7 @@ def record(
         actor = request.user  # type: ignore[assignment]
     label = actor_label or (actor.username if actor is not None else "system")
     with transaction.atomic():
-        head = AuditHead.objects.select_for_update().get(pk=1)
+        head = locked_head()
         # Microsecond precision survives both SQLite and PostgreSQL, so hashes recompute identically.
         at = timezone.now()
         entry = AuditEntry(

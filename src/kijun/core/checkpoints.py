@@ -19,8 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import auditchain
-from .audit import chain_rows
-from .models import AuditCheckpoint, AuditHead
+from .audit import locked_head, chain_rows
+from .models import AuditCheckpoint
 
 KEY_NAME = "kijun-audit"
 
@@ -56,7 +56,7 @@ def write_checkpoint(key: Ed25519PrivateKey | None = None) -> AuditCheckpoint | 
     """Sign the current head; returns None when the log is empty or already checkpointed."""
     key = key or load_or_create_key()
     with transaction.atomic():
-        head = AuditHead.objects.select_for_update().get(pk=1)
+        head = locked_head()
         if head.seq == 0 or AuditCheckpoint.objects.filter(size=head.seq).exists():
             return None
         note = auditchain.sign_checkpoint(settings.KIJUN_AUDIT_ORIGIN, head.seq, head.last_hash, key, KEY_NAME)

@@ -175,7 +175,7 @@ X_FRAME_OPTIONS = "DENY"
 if SECURE:
     SECURE_HSTS_SECONDS = int(os.environ.get("KIJUN_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = _bool("KIJUN_HSTS_PRELOAD", False)
+    SECURE_HSTS_PRELOAD = _bool("KIJUN_HSTS_PRELOAD", True)
     SECURE_SSL_REDIRECT = _bool("KIJUN_SSL_REDIRECT", True)
     if _bool("KIJUN_BEHIND_PROXY", False):
         # The TLS-terminating proxy must set X-Forwarded-Proto and strip it from clients.
