@@ -10,7 +10,7 @@ import gzip
 import hashlib
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,13 +25,13 @@ def open_binary(path: str | Path) -> IO[bytes]:
     """Open a file for reading, transparently gunzipping when it starts with the gzip magic."""
     p = Path(path)
     try:
-        fh = p.open("rb")
+        with p.open("rb") as probe:
+            head = probe.read(2)
+        if head == b"\x1f\x8b":
+            return gzip.open(p, "rb")  # type: ignore[return-value]
+        return p.open("rb")
     except OSError as e:
         raise FeedError(f"{p}: cannot open ({e.strerror})") from e
-    head = fh.peek(2)[:2] if isinstance(fh, io.BufferedReader) else b""
-    if head == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[return-value]
-    return fh
 
 
 def read_bytes(path: str | Path) -> bytes:
@@ -68,11 +68,14 @@ def read_json(path: str | Path) -> Any:
         raise FeedError(f"{path}:{e.lineno}:{e.colno}: invalid JSON ({e.msg})") from e
 
 
-def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+def iter_lines(path: str | Path) -> Generator[tuple[int, str], None, None]:
     """Stream (line number, text) of a possibly gzipped UTF-8 text file."""
-    with open_binary(path) as fh:
-        for n, raw in enumerate(io.TextIOWrapper(fh, encoding="utf-8-sig", errors="strict"), 1):
-            yield n, raw.rstrip("\r\n")
+    with open_binary(path) as fh, io.TextIOWrapper(fh, encoding="utf-8-sig", errors="strict") as text:
+        try:
+            for n, raw in enumerate(text, 1):
+                yield n, raw.rstrip("\r\n")
+        except UnicodeDecodeError as e:
+            raise FeedError(f"{path}: not UTF-8 text ({e.reason})") from e
 
 
 def content_hash(obj: Any) -> str:

@@ -8,6 +8,7 @@ into items, so a host's ``os_version`` row can give its Debian packages their OS
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -76,7 +77,15 @@ def load_osquery(path: str | Path) -> list[RawRow]:
     state: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
     tables: dict[tuple[str, str], str] = {}
     src = str(path)
-    for n, line in iter_lines(path):
+    lines = iter_lines(path)
+    with contextlib.closing(lines):
+        _replay(lines, src, state, tables)
+    return _rows_from_state(state, tables)
+
+
+def _replay(lines: Iterable[tuple[int, str]], src: str, state: dict[tuple[str, str], dict[str, dict[str, str]]],
+            tables: dict[tuple[str, str], str]) -> None:
+    for n, line in lines:
         if not line.strip():
             continue
         try:
@@ -117,6 +126,10 @@ def load_osquery(path: str | Path) -> list[RawRow]:
             put([ev["columns"]], ev.get("action") == "removed")
         else:
             raise FeedError(f"{src}:{n}: not an osquery result line (no columns/snapshot/diffResults)")
+
+
+def _rows_from_state(state: dict[tuple[str, str], dict[str, dict[str, str]]],
+                     tables: dict[tuple[str, str], str]) -> list[RawRow]:
     out: list[RawRow] = []
     for key, rows in state.items():
         t = tables.get(key)
