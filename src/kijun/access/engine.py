@@ -31,8 +31,9 @@ from typing import Any
 
 import cedarpy
 
-from .model import AccessRequest, Decision, RequestTime
-from .policy import PolicyError, PolicyInfo, PolicySource, policy_infos, validate_source
+from .fastpath import FastPolicySet, compile_fast
+from .model import ACTIONS, AccessRequest, Decision, RequestTime
+from .policy import PolicyError, PolicyInfo, PolicySource, policy_infos, shipped_schema, validate_source
 
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
@@ -59,6 +60,7 @@ class PreparedPolicy:
     without_step_up: cedarpy.PolicySet
     base_entities: cedarpy.Entities
     schema: cedarpy.Schema
+    fast: FastPolicySet | None = None  # None: the set uses Cedar outside the compiled subset
 
     @classmethod
     def compile(cls, source: PolicySource) -> PreparedPolicy:
@@ -68,6 +70,8 @@ class PreparedPolicy:
         text = source.cedar_text()
         infos = policy_infos(text)
         est = json.loads(cedarpy.policies_to_json_str(text))
+        # The compiled fast path is only trusted with kijun's own schema (see fastpath.py).
+        fast = compile_fast(est, infos, source.entities, ACTIONS) if source.schema == shipped_schema() else None
         est["staticPolicies"] = {
             pid: body for pid, body in est["staticPolicies"].items() if infos[pid].outcome != "step_up"
         }
@@ -80,6 +84,7 @@ class PreparedPolicy:
             without_step_up=cedarpy.PolicySet.from_json_str(json.dumps(est)),
             base_entities=cedarpy.Entities.from_json_str(source.entities, schema),
             schema=schema,
+            fast=fast,
         )
 
     def by_id(self, policy_id: str) -> PolicyInfo | None:
@@ -93,9 +98,14 @@ def canonical_request(request: AccessRequest) -> dict[str, Any]:
     return request.model_dump(mode="json")
 
 
-def request_hash(request: AccessRequest) -> str:
-    raw = json.dumps(canonical_request(request), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def _hash(data: dict[str, Any]) -> str:
+    raw = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def request_hash(request: AccessRequest) -> str:
+    """SHA-256 of the canonical request JSON (what the decision log keeps instead of secrets)."""
+    return _hash(request.model_dump())
 
 
 @dataclass(frozen=True)
@@ -106,43 +116,45 @@ class CedarCall:
     entities: str
 
 
-def to_cedar(request: AccessRequest) -> CedarCall:
-    """Map the typed request onto the shipped schema (dict-form entity ids: no Cedar re-escaping)."""
-    p, r, ctx = request.principal, request.resource, request.context
-    assert ctx.time is not None
-    user = {"type": "User", "id": p.id}
-    res = {"type": "Resource", "id": r.id}
+def _cedar_from_data(data: dict[str, Any]) -> CedarCall:
+    p, r, ctx = data["principal"], data["resource"], data["context"]
+    user = {"type": "User", "id": p["id"]}
+    res = {"type": "Resource", "id": r["id"]}
     delta = [
         {
             "uid": user,
-            "attrs": {"org_unit": p.org_unit, "disabled": p.disabled},
-            "parents": [{"type": "Role", "id": role} for role in p.roles],
+            "attrs": {"org_unit": p["org_unit"], "disabled": p["disabled"]},
+            "parents": [{"type": "Role", "id": role} for role in p["roles"]],
         },
         {
             "uid": res,
             "attrs": {
-                "confidentiality": r.confidentiality,
-                "integrity": r.integrity,
-                "availability": r.availability,
-                "handling": list(r.handling),
-                "org_unit": r.org_unit,
+                "confidentiality": r["confidentiality"],
+                "integrity": r["integrity"],
+                "availability": r["availability"],
+                "handling": list(r["handling"]),
+                "org_unit": r["org_unit"],
             },
             "parents": [],
         },
     ]
-    context = {
-        "network": ctx.network,
-        "authn": ctx.authn.model_dump(),
-        "device": ctx.device.model_dump(),
-        "time": ctx.time.model_dump(),
-    }
     cedar_request = {
         "principal": user,
-        "action": {"type": "Action", "id": request.action},
+        "action": {"type": "Action", "id": data["action"]},
         "resource": res,
-        "context": context,
+        "context": ctx,
     }
     return CedarCall(cedar_request, json.dumps(delta))
+
+
+def to_cedar(request: AccessRequest) -> CedarCall:
+    """Map the typed request onto the shipped schema (dict-form entity ids: no Cedar re-escaping).
+
+    ``context.time`` must be set (see :meth:`Engine.with_time`).
+    """
+    data = request.model_dump()
+    assert data["context"]["time"] is not None
+    return _cedar_from_data(data)
 
 
 class Engine:
@@ -155,8 +167,10 @@ class Engine:
         clock: Clock = system_clock,
         new_id: IdFactory = random_id,
         tz: tzinfo = JST,
+        fast: bool = True,
     ) -> None:
         self.prepared = prepared
+        self._fast = prepared.fast if fast else None
         self._clock = clock
         self._new_id = new_id
         self._tz = tz
@@ -178,45 +192,67 @@ class Engine:
 
     def decide(self, request: AccessRequest) -> Decision:
         now = self._clock()
-        request = self.with_time(request, now)
-        meta = {
-            "evaluated_at": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-            "policy_revision": self.prepared.revision,
-            "decision_id": self._new_id(),
-            "request_hash": request_hash(request),
-        }
+        data = request.model_dump()
+        if data["context"]["time"] is None:
+            local = now.astimezone(self._tz)
+            data["context"]["time"] = {"hour": local.hour, "weekday": local.isoweekday()}
+        digest = _hash(data)
         try:
-            outcome, ids, reasons, obligations = self._evaluate(request)
+            outcome, ids, reasons, obligations = self._evaluate(data)
         except (ValueError, KeyError, TypeError) as exc:  # fail closed on anything Cedar rejects
             outcome, ids, reasons, obligations = "deny", [], [f"evaluation error: {exc}"], {}
-        return Decision(
-            decision=outcome,  # type: ignore[arg-type]
+        # Values are produced here and already valid: skip re-validation on the hot path.
+        return Decision.model_construct(
+            decision=outcome,
             determining_policies=tuple(ids),
             reasons=tuple(reasons),
             obligations=obligations,
-            **meta,
+            evaluated_at=now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            policy_revision=self.prepared.revision,
+            decision_id=self._new_id(),
+            request_hash=digest,
         )
 
-    def _evaluate(self, request: AccessRequest) -> tuple[str, list[str], list[str], dict[str, str]]:
-        call = to_cedar(request)
+    def _evaluate(self, data: dict[str, Any]) -> tuple[str, list[str], list[str], dict[str, str]]:
+        if self._fast is not None:
+            matched = self._fast.matching(data)
+            permits = [i for i in matched if i.effect == "permit"]
+            forbids = [i for i in matched if i.effect == "forbid"]
+            allowed = bool(permits) and not forbids
+            return _combine(allowed, permits if allowed else forbids, lambda: bool(permits))
+        call = _cedar_from_data(data)
         entities = self.prepared.base_entities.with_added_json_str(call.entities)
         result = self._authorize(call, entities, self.prepared.full)
         if result.diagnostics.errors:
-            return "deny", [], ["evaluation error: " + "; ".join(result.diagnostics.errors)], {}
+            raise CedarEvaluationError("; ".join(result.diagnostics.errors))
         infos = [self.prepared.infos[pid] for pid in sorted(result.diagnostics.reasons, key=_position)]
-        if result.allowed:
-            return "allow", [i.id for i in infos], [_reason(i) for i in infos], {}
-        hard = [i for i in infos if i.outcome == "deny"]
-        if hard:
-            return "deny", [i.id for i in hard], [_reason(i) for i in hard], {}
-        if infos:  # only step-up forbids matched: would stronger authentication be enough?
+
+        def allowed_without_step_up() -> bool:
             retry = self._authorize(call, entities, self.prepared.without_step_up)
             if retry.diagnostics.errors:
-                return "deny", [], ["evaluation error: " + "; ".join(retry.diagnostics.errors)], {}
-            if retry.allowed:
-                level = max((i.step_up or "mfa" for i in infos), key=lambda lv: _LEVEL_ORDER.get(lv, 0))
-                return "step_up", [i.id for i in infos], [_reason(i) for i in infos], {"step_up": level}
-        return "deny", [], ["no policy permits this request (default deny)"], {}
+                raise CedarEvaluationError("; ".join(retry.diagnostics.errors))
+            return bool(retry.allowed)
+
+        return _combine(bool(result.allowed), infos, allowed_without_step_up)
+
+
+class CedarEvaluationError(ValueError):
+    """Cedar reported an error while evaluating a policy (the decision becomes deny)."""
+
+
+def _combine(
+    allowed: bool, infos: list[PolicyInfo], allowed_without_step_up: Callable[[], bool]
+) -> tuple[str, list[str], list[str], dict[str, str]]:
+    """Apply kijun's precedence to Cedar's answer: deny > step_up > allow, default deny."""
+    if allowed:
+        return "allow", [i.id for i in infos], [_reason(i) for i in infos], {}
+    hard = [i for i in infos if i.outcome == "deny"]
+    if hard:
+        return "deny", [i.id for i in hard], [_reason(i) for i in hard], {}
+    if infos and allowed_without_step_up():  # only step-up forbids matched and a permit stands
+        level = max((i.step_up or "mfa" for i in infos), key=lambda lv: _LEVEL_ORDER.get(lv, 0))
+        return "step_up", [i.id for i in infos], [_reason(i) for i in infos], {"step_up": level}
+    return "deny", [], ["no policy permits this request (default deny)"], {}
 
 
 def _position(cedar_id: str) -> tuple[int, str]:

@@ -1,0 +1,191 @@
+"""Differential tests: the compiled fast path must decide exactly like Cedar (cedarpy).
+
+Compared on every golden case, on seeded random requests against the default policy, and on
+hypothesis-generated rule sets (random conditions over the whole vocabulary) with random requests.
+KIJUN_ACCESS_DIFF_N raises the number of seeded requests (default 10,000; the benchmark checks
+agreement on all of its requests too).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kijun.access.engine import Engine, PreparedPolicy
+from kijun.access.model import ACTIONS, HANDLING_RESTRICTIONS, NETWORKS, AccessRequest
+from kijun.access.policy import PolicySource, compile_rules_text, shipped_schema
+from kijun.access.rules import OPS_BY_TYPE, VOCABULARY
+
+from .conftest import NOW, ids
+
+CASES_DIR = Path(__file__).resolve().parents[1] / "cases" / "access"
+ROLES = ["staff", "manager", "auditor", "sysadmin", "contractor"]
+UNITS = ["soumu", "jinji", "joho"]
+
+
+def _pair(prepared: PreparedPolicy) -> tuple[Engine, Engine]:
+    assert prepared.fast is not None
+    return (Engine(prepared, clock=lambda: NOW, new_id=ids(), fast=True),
+            Engine(prepared, clock=lambda: NOW, new_id=ids(), fast=False))
+
+
+def _same(fast: Engine, cedar: Engine, request: AccessRequest) -> None:
+    a, b = fast.decide(request), cedar.decide(request)
+    assert (a.decision, a.determining_policies, a.obligations, a.reasons) == (
+        b.decision, b.determining_policies, b.obligations, b.reasons), request.model_dump_json()
+    assert a.request_hash == b.request_hash
+
+
+def random_request(rng: random.Random) -> dict[str, Any]:
+    return {
+        "principal": {"id": f"u{rng.randrange(50)}", "roles": rng.sample(ROLES, rng.randrange(3)),
+                      "org_unit": rng.choice(UNITS), "disabled": rng.random() < 0.05},
+        "action": rng.choice(ACTIONS),
+        "resource": {"id": f"r{rng.randrange(50)}", "confidentiality": rng.randint(1, 3),
+                     "integrity": rng.randint(1, 2), "availability": rng.randint(1, 2),
+                     "handling": rng.sample(HANDLING_RESTRICTIONS, rng.randrange(3)), "org_unit": rng.choice(UNITS)},
+        "context": {
+            "network": rng.choice(NETWORKS),
+            "authn": {"mfa": rng.random() < 0.6, "phishing_resistant": rng.random() < 0.3},
+            "device": {"id": f"pc{rng.randrange(30)}", "managed": rng.random() < 0.8,
+                       "agency_furnished": rng.random() < 0.7, "edr_running": rng.random() < 0.95,
+                       "edr_healthy": rng.random() < 0.95, "os_patch_age_days": rng.choice([0, 5, 30, 31, 60, 91, 400]),
+                       "disk_encrypted": rng.random() < 0.9},
+            "time": {"hour": rng.randrange(24), "weekday": rng.randint(1, 7)},
+        },
+    }
+
+
+def test_default_policy_is_compiled(prepared: PreparedPolicy) -> None:
+    assert prepared.fast is not None and len(prepared.fast.policies) == len(prepared.infos)
+
+
+def test_every_golden_case_agrees(prepared: PreparedPolicy) -> None:
+    fast, cedar = _pair(prepared)
+    count = 0
+    for path in sorted(CASES_DIR.glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text("utf-8"))["cases"]:
+            _same(fast, cedar, AccessRequest.model_validate(case["request"]))
+            count += 1
+    assert count >= 40
+
+
+def test_seeded_random_requests_agree(prepared: PreparedPolicy) -> None:
+    fast, cedar = _pair(prepared)
+    rng = random.Random(20260106)
+    n = int(os.environ.get("KIJUN_ACCESS_DIFF_N", "10000"))
+    outcomes: set[str] = set()
+    for _ in range(n):
+        request = AccessRequest.model_validate(random_request(rng))
+        _same(fast, cedar, request)
+        outcomes.add(fast.decide(request).decision)
+    assert outcomes == {"allow", "deny", "step_up"}  # the sample exercises every outcome
+
+
+def test_role_hierarchy_agrees() -> None:
+    src = PolicySource(
+        shipped_schema(),
+        {"p.cedar": compile_rules_text("rules:\n  - {id: staff_read, outcome: allow, roles: [staff], actions: [read]}\n"
+                                       "  - {id: not_guest, outcome: deny, when: ['principal.roles contains guest']}\n",
+                                       "r.yaml")},
+        entities='[{"uid": {"type": "Role", "id": "manager"}, "attrs": {}, "parents": [{"type": "Role", "id": "staff"}]},'
+                 ' {"uid": {"type": "Role", "id": "director"}, "attrs": {}, "parents": [{"type": "Role", "id": "manager"}]}]',
+    )
+    fast, cedar = _pair(PreparedPolicy.compile(src))
+    rng = random.Random(7)
+    for roles in (["director"], ["manager"], ["guest", "director"], ["guest"], []):
+        data = random_request(rng)
+        data["principal"]["roles"], data["action"] = roles, "read"
+        _same(fast, cedar, AccessRequest.model_validate(data))
+    data["principal"]["roles"] = ["director"]
+    assert fast.decide(AccessRequest.model_validate(data)).decision in ("allow", "deny", "step_up")
+
+
+@pytest.mark.parametrize(
+    "cedar",
+    [
+        '@id("a") permit (principal, action, resource) when { context.device.os_patch_age_days + 1 > 2 };',
+        '@id("h") permit (principal, action, resource) when { resource has org_unit };',
+        '@id("l") permit (principal, action, resource) when { resource.org_unit like "so*" };',
+        '@id("i") permit (principal, action, resource) when { if context.authn.mfa then true else false };',
+        '@id("r") permit (principal, action, resource is Resource);',
+    ],
+)
+def test_outside_the_subset_falls_back_to_cedar(cedar: str) -> None:
+    prepared = PreparedPolicy.compile(PolicySource(shipped_schema(), {"p.cedar": cedar}))
+    assert prepared.fast is None
+    assert Engine(prepared, clock=lambda: NOW).decide(
+        AccessRequest.model_validate(random_request(random.Random(1)))).decision in ("allow", "deny")
+
+
+def test_custom_schema_uses_cedar() -> None:
+    schema = shipped_schema().replace("entity Role in [Role];", "entity Role in [Role];\nentity Extra;")
+    prepared = PreparedPolicy.compile(PolicySource(schema, {"p.cedar": '@id("a") permit (principal, action, resource);'}))
+    assert prepared.fast is None
+
+
+# ---------------------------------------------------------------- random rule sets
+
+
+def _literal_for(attr: str, rng: random.Random) -> Any:
+    spec = VOCABULARY[attr]
+    if spec.type == "bool":
+        return rng.random() < 0.5
+    if spec.type == "int":
+        return rng.choice(list(spec.values) or [0, 5, 30, 31, 90, 91])
+    if spec.type == "roles":
+        return rng.choice(ROLES)
+    if spec.values:
+        return rng.choice(list(spec.values))
+    return rng.choice(UNITS)
+
+
+def random_condition(rng: random.Random, depth: int = 0) -> Any:
+    if depth < 2 and rng.random() < 0.15:
+        return {"any": [random_condition(rng, depth + 1) for _ in range(rng.randint(1, 3))]}
+    if depth < 2 and rng.random() < 0.1:
+        return {"not": random_condition(rng, depth + 1)}
+    attr = rng.choice(sorted(VOCABULARY))
+    op = rng.choice(OPS_BY_TYPE[VOCABULARY[attr].type])
+    if attr in ("principal.org_unit", "resource.org_unit") and op in ("==", "!=") and rng.random() < 0.5:
+        other = "resource.org_unit" if attr == "principal.org_unit" else "principal.org_unit"
+        return {"attr": attr, "op": op, "ref": other}
+    if op in ("in", "not_in", "contains_any"):
+        value: Any = sorted({_literal_for(attr, rng) for _ in range(rng.randint(1, 3))}, key=str)
+    else:
+        value = _literal_for(attr, rng)
+    return {"attr": attr, "op": op, "value": value}
+
+
+def random_rules(seed: int) -> str:
+    rng = random.Random(seed)
+    rules = []
+    for index in range(rng.randint(2, 7)):
+        outcome = rng.choice(["allow", "allow", "deny", "step_up"])
+        rule: dict[str, Any] = {"id": f"r{index}", "outcome": outcome,
+                                "when": [random_condition(rng) for _ in range(rng.randint(0, 3))]}
+        if outcome == "step_up":
+            rule["step_up_to"] = rng.choice(["mfa", "phishing_resistant"])
+        if rng.random() < 0.5:
+            rule["roles"] = rng.sample(ROLES, rng.randint(1, 2))
+        if rng.random() < 0.5:
+            rule["actions"] = rng.sample(list(ACTIONS), rng.randint(1, 3))
+        rules.append(rule)
+    return yaml.safe_dump({"rules": rules})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_random_rule_sets_agree(seed: int) -> None:
+    src = PolicySource(shipped_schema(), {"r.cedar": compile_rules_text(random_rules(seed), "random.yaml")})
+    fast, cedar = _pair(PreparedPolicy.compile(src))
+    rng = random.Random(seed)
+    for _ in range(40):
+        _same(fast, cedar, AccessRequest.model_validate(random_request(rng)))
