@@ -153,23 +153,35 @@ TzOpt = Annotated[str, typer.Option(help="Zone of zone-less timestamps (BIND, NS
 def scan_cmd(
     logs: LogsArg,
     fmt: FormatOpt = "auto",
-    sanctioned: Annotated[Path | None, typer.Option(help="Register of sanctioned services (YAML/CSV).")] = None,
+    sanctioned: Annotated[
+        Path | None, typer.Option(help="Register of sanctioned services (YAML/CSV).")
+    ] = None,
     since: Annotated[str | None, typer.Option(help="Only events at or after this ISO date/time.")] = None,
-    until: Annotated[str | None, typer.Option(help="Only events before this time (a date includes that day).")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only events before this time (a date includes that day).")
+    ] = None,
     tz: TzOpt = "UTC",
-    nss_template: Annotated[str | None, typer.Option(help="Zscaler NSS feed template (%s{field}...).")] = None,
-    encoding: Annotated[str | None, typer.Option(help="Force a text encoding (default: sniff UTF-8/CP932).")] = None,
+    nss_template: Annotated[
+        str | None, typer.Option(help="Zscaler NSS feed template (%s{field}...).")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Force a text encoding (default: sniff UTF-8/CP932).")
+    ] = None,
     backend: Annotated[str, typer.Option(help="Aggregation backend: python or duckdb.")] = "python",
     pseudonymise_key_file: Annotated[
         Path | None, typer.Option(help="File holding the operator's key; user names become keyed hashes.")
     ] = None,
-    catalog: Annotated[Path | None, typer.Option(help="Use this app catalog YAML instead of the shipped one.")] = None,
+    catalog: Annotated[
+        Path | None, typer.Option(help="Use this app catalog YAML instead of the shipped one.")
+    ] = None,
     user: Annotated[str | None, typer.Option(help="Print only this user's drill-down.")] = None,
     samples: Annotated[int, typer.Option(help="Malformed lines kept per file.")] = 20,
     top: Annotated[int, typer.Option(help="Length of the top lists.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON document.")] = False,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Write the per-app table as CSV.")] = None,
-    xlsx_out: Annotated[Path | None, typer.Option("--xlsx", help="Write the report as an Excel workbook.")] = None,
+    xlsx_out: Annotated[
+        Path | None, typer.Option("--xlsx", help="Write the report as an Excel workbook.")
+    ] = None,
 ) -> None:
     """Find the cloud services in LOG files and compare them with the sanctioned register."""
     report = _run_scan(logs, fmt, sanctioned, since, until, tz, nss_template, encoding, backend,
@@ -189,7 +201,9 @@ def scan_cmd(
             _print(asdict(detail))
         else:
             for x in detail.usage:
-                typer.echo(f"{x.status:15} {x.name}  {x.transactions} transactions  {x.first_seen} – {x.last_seen}")
+                typer.echo(
+                    f"{x.status:15} {x.name}  {x.transactions} transactions  {x.first_seen} – {x.last_seen}"
+                )
         return
     if as_json:
         _print(report.to_dict())

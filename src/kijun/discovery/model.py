@@ -51,8 +51,7 @@ class FormatDetectionError(DiscoveryError):
         self.source = source
         self.tried = tried
         super().__init__(
-            f"{source}: could not detect the log format (tried: {', '.join(tried)}); "
-            "pass --format explicitly"
+            f"{source}: could not detect the log format (tried: {', '.join(tried)}); pass --format explicitly"
         )
 
 

@@ -62,7 +62,9 @@ class Register:
         """Every app id must exist in the catalog (a typo would silently leave an app unsanctioned)."""
         for e in self.entries:
             if e.app and catalog.get(e.app) is None:
-                raise DiscoveryError(f"{self.source}: unknown app id {e.app!r} (see `kijun discover apps list`)")
+                raise DiscoveryError(
+                    f"{self.source}: unknown app id {e.app!r} (see `kijun discover apps list`)"
+                )
 
 
 def _entry(raw: dict[str, Any], where: str) -> RegisterEntry:
@@ -78,7 +80,9 @@ def _entry(raw: dict[str, Any], where: str) -> RegisterEntry:
         if domain.startswith("*."):
             domain = domain[2:]
         if "/" in domain or " " in domain or "." not in domain:
-            raise DiscoveryError(f"{where}: bad domain {domain!r} (a host name suffix like agency.cybozu.com)")
+            raise DiscoveryError(
+                f"{where}: bad domain {domain!r} (a host name suffix like agency.cybozu.com)"
+            )
     if not app and not domain:
         raise DiscoveryError(f"{where}: give 'app' (catalog id), 'domain', or both")
     raw_status = (text("status") or "").lower()
@@ -136,5 +140,11 @@ def load_register(path: str | Path) -> Register:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp932", errors="replace")
-    kind = "csv" if p.suffix.lower() in (".csv", ".txt") else "yaml" if p.suffix.lower() in (".yaml", ".yml") else None
+    kind = (
+        "csv"
+        if p.suffix.lower() in (".csv", ".txt")
+        else "yaml"
+        if p.suffix.lower() in (".yaml", ".yml")
+        else None
+    )
     return parse_register(text, str(p), kind)

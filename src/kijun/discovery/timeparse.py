@@ -39,20 +39,18 @@ class TimeParser:
 
     def __init__(self, default_tz: tzinfo = UTC) -> None:
         self.default_tz = default_tz
-        self._days: dict[tuple[int, int, int], float] = {}
+        self._days: dict[tuple[int, int, int, tzinfo | None], float] = {}
         self._strings: dict[str, float] = {}
 
     def _day(self, year: int, month: int, day: int, tz: tzinfo | None = None) -> float:
-        key = (year, month, day)
-        if tz is None:
-            cached = self._days.get(key)
-            if cached is not None:
-                return cached
+        key = (year, month, day, tz)
+        cached = self._days.get(key)
+        if cached is not None:
+            return cached
         value = datetime(year, month, day, tzinfo=tz or self.default_tz).timestamp()
-        if tz is None:
-            if len(self._days) > _CACHE_MAX:
-                self._days.clear()
-            self._days[key] = value
+        if len(self._days) > _CACHE_MAX:
+            self._days.clear()
+        self._days[key] = value
         return value
 
     @staticmethod

@@ -42,7 +42,9 @@ def _kv(line: str) -> dict[str, str]:
     if "\t" in line:
         pairs = (p.partition("=") for p in line.split("\t"))
         return {k.strip(): v.strip() for k, eq, v in pairs if eq}
-    return {k: v[1:-1] if v.startswith('"') and v.endswith('"') and len(v) > 1 else v for k, v in KV.findall(line)}
+    return {
+        k: v[1:-1] if v.startswith('"') and v.endswith('"') and len(v) > 1 else v for k, v in KV.findall(line)
+    }
 
 
 def _looks_nss(line: str) -> bool:

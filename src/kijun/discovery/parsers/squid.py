@@ -55,7 +55,9 @@ class SquidParser(Parser):
                     stats.bad(n, "no host in URL", line)
                     continue
                 user = parts[7] if len(parts) > 7 and parts[7] != "-" else None
-                yield LogEvent(ts, user, parts[2], host, parts[5], status, None, size if size >= 0 else None, "squid")
+                yield LogEvent(
+                    ts, user, parts[2], host, parts[5], status, None, size if size >= 0 else None, "squid"
+                )
                 events += 1
             except (ValueError, KeyError, IndexError) as exc:
                 stats.bad(n, f"bad field: {exc}", line)

@@ -17,7 +17,7 @@ from kijun.discovery.parsers.base import Parser, clean, host_from_url, share, to
 
 LINE = re.compile(
     r'(\S+) (\S+) (\S+) \[([^\]]+)\] "([^"]*)" (\d{3}|-) (\d+|-)'
-    r'(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?(?: (\S+))?\s*$'
+    r'(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?(?: ([A-Z_]+(?::[A-Z_]+)?))?\s*$'
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC
 
 from kijun.discovery.model import LogEvent, ParseStats
 from kijun.discovery.parsers.base import Parser, clean, host_from_url, to_int
@@ -83,7 +84,7 @@ class W3CParser(Parser):
                 if not host:
                     stats.bad(n, "no host (cs-host / cs-uri empty)", line)
                     continue
-                ts = date_time(values[i_date], values[i_time]) if i_date >= 0 and i_time >= 0 else None
+                ts = date_time(values[i_date], values[i_time], UTC) if i_date >= 0 and i_time >= 0 else None
                 yield LogEvent(
                     ts,
                     clean(values[i_user]) if i_user >= 0 else None,

@@ -18,12 +18,13 @@ _HOST_KEYS = ("query", "host", "server_name")
 
 
 def _kind(names: Iterable[str]) -> str:
+    """dns/http/ssl from field names; JSON lines omit unset fields, hence the fallbacks."""
     keys = set(names)
-    if "query" in keys:
+    if "query" in keys or "qtype_name" in keys:
         return "dns"
-    if "server_name" in keys:
+    if "server_name" in keys or "ssl_history" in keys or ("established" in keys and "version" in keys):
         return "ssl"
-    if "host" in keys and "method" in keys:
+    if "host" in keys or "method" in keys or "trans_depth" in keys:
         return "http"
     return ""
 
@@ -52,7 +53,9 @@ class ZeekParser(Parser):
 
     def _event(self, get: Any, kind: str) -> LogEvent | str:
         """Build an event from a field getter; a string result is the reason to skip."""
-        host_raw = clean(str(get("query" if kind == "dns" else "server_name" if kind == "ssl" else "host") or ""))
+        host_raw = clean(
+            str(get("query" if kind == "dns" else "server_name" if kind == "ssl" else "host") or "")
+        )
         if host_raw is None:
             return "no_host"
         host = host_from_url(host_raw)
@@ -99,7 +102,11 @@ class ZeekParser(Parser):
                     stats.skip("header")
                     if line.startswith("#separator"):
                         token = line.split(" ", 1)[1].strip() if " " in line else "\\x09"
-                        sep = bytes(token, "ascii").decode("unicode_escape") if token.startswith("\\x") else token
+                        sep = (
+                            bytes(token, "ascii").decode("unicode_escape")
+                            if token.startswith("\\x")
+                            else token
+                        )
                     elif line.startswith("#fields"):
                         fields = line.split(sep)[1:]
                         kind = _kind(fields)
@@ -113,7 +120,7 @@ class ZeekParser(Parser):
                         raise ValueError("JSON line is not an object")
                     jkind = _kind(obj)
                     if not jkind:
-                        raise ValueError("JSON object has none of query/host/server_name")
+                        raise ValueError("JSON object is not a Zeek dns/http/ssl record")
                     result = self._event(obj.get, jkind)
                 else:
                     if not kind:

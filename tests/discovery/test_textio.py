@@ -1,0 +1,52 @@
+"""Gzip, encodings and streams: the parts users meet first."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+from kijun.discovery.catalog import Catalog
+from kijun.discovery.engine import LogInput, scan
+
+CSV_JA = "timestamp,user,src_ip,host\n2024-05-01T10:00:00+09:00,山田太郎,10.0.0.1,www.chatwork.com\n"
+
+
+def test_gzip_detected_by_magic_not_name(tmp_path: Path, catalog: Catalog) -> None:
+    line = "1714525200.000 5 10.0.0.1 TCP_TUNNEL/200 10 CONNECT www.dropbox.com:443 tanaka HIER_DIRECT/1.1.1.1 -\n"
+    log = tmp_path / "access.log.1"  # no .gz suffix on purpose
+    log.write_bytes(gzip.compress((line * 1000).encode()))
+    r = scan([log], catalog=catalog)
+    assert r.sources[0].compressed is True
+    assert r.app("dropbox").transactions == 1000
+
+
+def test_cp932_csv(tmp_path: Path, catalog: Catalog) -> None:
+    log = tmp_path / "export.csv"
+    log.write_bytes(CSV_JA.encode("cp932"))
+    r = scan([log], catalog=catalog)
+    assert r.sources[0].encoding == "cp932"
+    assert r.users[0].user == "山田太郎"
+    assert r.app("chatwork").users == 1
+
+
+def test_utf8_bom_and_gzip_cp932_stream(catalog: Catalog) -> None:
+    bom = io.BytesIO(b"\xef\xbb\xbf" + CSV_JA.encode("utf-8"))
+    gz = io.BytesIO(gzip.compress(CSV_JA.encode("cp932")))
+    r = scan([LogInput(bom, "upload-1.csv"), LogInput(gz, "upload-2.csv.gz")], catalog=catalog)
+    assert [(s.source, s.encoding, s.compressed) for s in r.sources] == [
+        ("upload-1.csv", "utf-8-sig", False),
+        ("upload-2.csv.gz", "cp932", True),
+    ]
+    assert r.app("chatwork").transactions == 2
+    assert [u.user for u in r.users] == ["山田太郎"]
+    assert not bom.closed  # the caller's stream is the caller's to close
+
+
+def test_stray_bytes_cost_one_line_not_the_scan(tmp_path: Path, catalog: Catalog) -> None:
+    good = b"1714525200.000 5 10.0.0.1 TCP_TUNNEL/200 10 CONNECT slack.com:443 - HIER_DIRECT/1.1.1.1 -\n"
+    log = tmp_path / "mixed.log"
+    log.write_bytes(good * 3 + b"\xff\xfe\xfa garbage \x81\n" + good)
+    r = scan([log], catalog=catalog)
+    assert r.app("slack").transactions == 4
+    assert r.totals.malformed == 1
