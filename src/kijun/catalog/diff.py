@@ -106,10 +106,17 @@ def snapshot_of_import(imp: OfficialImport, label: str = "") -> Snapshot:
 
 
 def diff_snapshots(a: Snapshot, b: Snapshot, move_threshold: float = MOVE_THRESHOLD) -> DiffResult:
-    """Compare two snapshots.  Pure; cost is linear except for move matching among changed ids."""
-    removed = [i for i in a.entries if i not in b.entries]
-    added = [i for i in b.entries if i not in a.entries]
-    moves = _match_moves(a, b, removed, added, move_threshold)
+    """Compare two snapshots.  Pure.
+
+    A move is a provision whose text now sits under another id: either the old id vanished, or the
+    numbering shifted (``(d)`` became ``(c)`` after ``(c)`` was deleted).  So move candidates are
+    every id that was removed or whose text changed (old side) and every id that was added or whose
+    text changed (new side); an id whose best match is itself stays a plain text change.
+    """
+    body_changed = {i for i in a.entries if i in b.entries and _norm(a.entries[i].body) != _norm(b.entries[i].body)}
+    sources = [i for i in a.entries if i not in b.entries or i in body_changed]
+    targets = [i for i in b.entries if i not in a.entries or i in body_changed]
+    moves = _match_moves(a, b, sources, targets, move_threshold)
     moved_from = {old for old, _, _ in moves}
     moved_to = {new: (old, sim) for old, new, sim in moves}
     changes: list[Change] = []
@@ -134,11 +141,12 @@ def diff_snapshots(a: Snapshot, b: Snapshot, move_threshold: float = MOVE_THRESH
             changes.append(Change("changed_text", nid, eb.kind, title_a=ea2.title, title_b=eb.title, fields=fields))
             same = False
         unchanged += same
-    for nid in removed:
-        if nid not in moved_from:
+    for nid in sources:
+        # gone for good: the id vanished, or its old text went nowhere while another text took the id
+        if nid not in moved_from and (nid not in b.entries or nid in moved_to):
             ea = a.entries[nid]
             changes.append(Change("removed", nid, ea.kind, title_a=ea.title))
-    counts = {t: 0 for t in CHANGE_TYPES}
+    counts: dict[str, int] = dict.fromkeys(CHANGE_TYPES, 0)
     for c in changes:
         counts[c.type] += 1
     return DiffResult(a.label, b.label, tuple(changes), unchanged, counts)
@@ -149,21 +157,25 @@ def _changed_fields(ea: Entry, eb: Entry) -> tuple[str, ...]:
     return tuple(k for k in keys if _norm(ea.fields.get(k, "")) != _norm(eb.fields.get(k, "")))
 
 
+def _key(e: Entry) -> str:
+    return _norm(e.body) or _norm(e.title)
+
+
 def _match_moves(
-    a: Snapshot, b: Snapshot, removed: list[str], added: list[str], threshold: float
+    a: Snapshot, b: Snapshot, sources: list[str], targets: list[str], threshold: float
 ) -> list[tuple[str, str, float]]:
-    """Pair removed and added ids of the same kind whose text (or title, if textless) matches."""
+    """Pair old-side and new-side ids of the same kind whose text (or title, if textless) matches."""
     out: list[tuple[str, str, float]] = []
-    free = set(added)
+    free = set(targets)
     by_body: dict[tuple[str, str], list[str]] = {}
-    for nid in added:
+    for nid in targets:
         e = b.entries[nid]
-        by_body.setdefault((e.kind, _norm(e.body) or _norm(e.title)), []).append(nid)
+        by_body.setdefault((e.kind, _key(e)), []).append(nid)
     fuzzy: list[str] = []
-    for old in removed:
+    for old in sources:
         e = a.entries[old]
-        key = (e.kind, _norm(e.body) or _norm(e.title))
-        cands = [c for c in by_body.get(key, []) if c in free]
+        key = (e.kind, _key(e))
+        cands = [c for c in by_body.get(key, []) if c in free and c != old]
         if cands and key[1]:
             new = min(cands, key=lambda c: _distance(old, c))
             free.discard(new)
@@ -172,21 +184,21 @@ def _match_moves(
             fuzzy.append(old)
     for old in fuzzy:
         ea = a.entries[old]
-        text_a = _norm(ea.body) or _norm(ea.title)
+        text_a = _key(ea)
         if not text_a:
             continue
         best: tuple[float, str] | None = None
-        for new in sorted(free, key=sort_key):
+        for new in sorted(free | ({old} if old in b.entries else set()), key=sort_key):
             eb = b.entries[new]
             if eb.kind != ea.kind:
                 continue
-            sm = difflib.SequenceMatcher(None, text_a, _norm(eb.body) or _norm(eb.title), autojunk=False)
+            sm = difflib.SequenceMatcher(None, text_a, _key(eb), autojunk=False)
             if sm.real_quick_ratio() < threshold or sm.quick_ratio() < threshold:
                 continue
             r = sm.ratio()
             if r >= threshold and (best is None or r > best[0]):
                 best = (r, new)
-        if best is not None:
+        if best is not None and best[1] != old:
             free.discard(best[1])
             out.append((old, best[1], best[0]))
     return out

@@ -14,7 +14,10 @@ edition differs only in its layout object.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import re
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +82,7 @@ class _Open:
     purpose: list[str] = field(default_factory=list)
     indent: int = 0
     title_open: bool = True
+    last_title_len: int = 0
 
 
 class OfficialTextError(ValueError):
@@ -100,15 +104,23 @@ def read_text(path: Path) -> str:
 
 
 def _join(parts: list[str]) -> str:
-    """Join wrapped lines into paragraphs: blank entries separate paragraphs, "-" joins words."""
+    """Join wrapped lines into paragraphs.
+
+    Blank entries separate paragraphs, except where a page break split a sentence (the next line
+    starts in lower case).  A line ending in "-" joins the next word without a space, as do two
+    CJK characters.
+    """
     paras: list[str] = []
     cur = ""
+    broken = False
     for p in parts:
         if p == "":
-            if cur:
-                paras.append(cur)
-            cur = ""
+            broken = bool(cur)
             continue
+        if broken and not p[:1].islower():
+            paras.append(cur)
+            cur = ""
+        broken = False
         if not cur:
             cur = p
         elif cur.endswith("-") or _is_cjk(cur[-1]) and _is_cjk(p[0]):
@@ -120,13 +132,29 @@ def _join(parts: list[str]) -> str:
     return "\n".join(paras)
 
 
+def _fold(term: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", term).casefold().split())
+
+
+def term_index(terms: Mapping[str, str]) -> dict[str, str]:
+    """Map defined terms (any language, e.g. a catalog's title_en and title_ja) to definition ids.
+
+    Pass the result to :func:`parse_official` so a Japanese edition's 「用語」 lands on the same
+    ``1.3:slug`` ids as the English one.
+    """
+    return {_fold(term): node_id for term, node_id in terms.items()}
+
+
 def _is_cjk(ch: str) -> bool:
     return ord(ch) >= 0x3000
 
 
 class _Parser:
-    def __init__(self, lines: list[str], layout: Layout, toc_titles: dict[str, str]) -> None:
+    def __init__(
+        self, lines: list[str], layout: Layout, toc_titles: dict[str, str], term_ids: Mapping[str, str]
+    ) -> None:
         self.lines = lines
+        self.term_ids = term_ids
         self.layout = layout
         self.toc_titles = toc_titles
         self.nodes: dict[str, _Open] = {}
@@ -142,10 +170,12 @@ class _Parser:
         self.mode = "text"  # text | purpose | requirements
         self.target: _Open | None = None
         self.pending_unplaced: list[tuple[int, str]] = []
+        self.pending_reason = ""
 
     # -- node bookkeeping ---------------------------------------------------------------
     def open(self, node_id: str, kind: NodeKind, lineno: int, title: str, indent: int = 0) -> _Open:
-        node = _Open(node_id, kind, lineno, [title] if title else [], indent=indent)
+        node = _Open(node_id, kind, lineno, [title] if title else [], indent=indent,
+                     last_title_len=len(self.lines[lineno - 1].rstrip()))
         node.title_open = kind in (NodeKind.CHAPTER, NodeKind.SECTION, NodeKind.ITEM, NodeKind.GROUP)
         self.flush_unplaced()
         self.nodes[node_id] = node
@@ -157,8 +187,15 @@ class _Parser:
         if self.pending_unplaced:
             first, last = self.pending_unplaced[0][0], self.pending_unplaced[-1][0]
             text = " ".join(t for _, t in self.pending_unplaced)
-            self.unplaced.append(Block(first, last, "text outside any provision", text[:300]))
+            self.unplaced.append(Block(first, last, self.pending_reason, text[:300]))
             self.pending_unplaced = []
+
+    def hold_unplaced(self, lineno: int, text: str, reason: str) -> None:
+        """Collect consecutive lines with the same reason into one reported block."""
+        if self.pending_unplaced and reason != self.pending_reason:
+            self.flush_unplaced()
+        self.pending_reason = reason
+        self.pending_unplaced.append((lineno, text))
 
     def container(self) -> str:
         """The id groups attach to: the item, or the section in chapter 1 (no items there)."""
@@ -268,7 +305,9 @@ class _Parser:
         term = self.layout.match_term(raw)
         if term is None:
             return False
-        node_id = definition_id(self.section, term)
+        node_id = self.term_ids.get(_fold(term)) or definition_id(self.section, term)
+        if node_id.endswith(":"):  # a term with no ASCII letters (Japanese) and no catalog mapping
+            node_id += "term-" + hashlib.sha1(_fold(term).encode(), usedforsecurity=False).hexdigest()[:8]
         if node_id in self.nodes:
             self.unplaced.append(Block(lineno, lineno, f"duplicate definition of {term!r}", raw.strip()))
             return True
@@ -325,16 +364,20 @@ class _Parser:
     def text(self, lineno: int, stripped: str, raw: str) -> None:
         t = self.target
         if t is None:
-            self.pending_unplaced.append((lineno, stripped))
+            self.hold_unplaced(lineno, stripped, "text outside any provision")
             return
         if t.title_open and t.kind is not NodeKind.DEFINITION and self._title_continues(t, stripped):
             t.title.append(stripped)
+            t.last_title_len = len(raw.rstrip())
             return
         t.title_open = False
         if self.mode == "purpose" and t.kind is NodeKind.ITEM:
             t.purpose.append(stripped)
-        else:
-            t.text.append(stripped)
+            return
+        t.text.append(stripped)
+        if t.kind in (NodeKind.CHAPTER, NodeKind.ITEM) or (t.kind is NodeKind.SECTION and self.chapter > 1):
+            # Kept with the heading, but reported: the standard puts no free text here.
+            self.hold_unplaced(lineno, stripped, f"free text under {t.kind.value} {t.id} (no numbered provision)")
 
     def _title_continues(self, t: _Open, stripped: str) -> bool:
         """Wrapped heading titles: guided by the document's own TOC when it lists the id."""
@@ -343,8 +386,14 @@ class _Parser:
         if expected is not None:
             candidate = _join([*t.title, stripped])
             return len(so_far) < len(expected) and expected.startswith(candidate)
-        # Without a TOC entry: a wrapped title continues on the very next line, before any body.
-        return t.kind in (NodeKind.ITEM, NodeKind.GROUP) and not t.text and so_far[-1:] not in ".。"
+        # Without a TOC entry: only a long line can have wrapped, and only before any body text.
+        return (
+            t.kind in (NodeKind.ITEM, NodeKind.GROUP)
+            and not t.text
+            and so_far[-1:] not in ".。"
+            and len(self.layout.normalise(self.lines[t.line - 1])) >= self.layout.wrap_width
+            and t.last_title_len >= self.layout.wrap_width
+        )
 
 
 def _toc_titles(entries: list[TocEntry], layout: Layout) -> dict[str, str]:
@@ -378,8 +427,17 @@ def _toc_titles(entries: list[TocEntry], layout: Layout) -> dict[str, str]:
 _LEADER = re.compile(r"\s*(?:\.{2,}|…+|・{2,})\s*[0-9]{1,3}\s*$")
 
 
-def parse_official(text: str, source: str = "<text>", layout: Layout | None = None) -> OfficialImport:
-    """Parse the whole official text.  Raises :class:`OfficialTextError` when no body is found."""
+def parse_official(
+    text: str,
+    source: str = "<text>",
+    layout: Layout | None = None,
+    term_ids: Mapping[str, str] | None = None,
+) -> OfficialImport:
+    """Parse the whole official text.  Raises :class:`OfficialTextError` when no body is found.
+
+    ``layout`` defaults to detection from the chapter headings; ``term_ids`` (see
+    :func:`term_index`) maps defined terms to catalog ids, otherwise ids are slugs of the term.
+    """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     lay = layout or detect_layout(lines)
     body_start = None
@@ -405,7 +463,7 @@ def parse_official(text: str, source: str = "<text>", layout: Layout | None = No
             ln.strip() for ln in lines[:front_end] if ln.strip())[:300]))
     if toc:
         skipped.append(Block(toc[0].line, toc[-1].line, "table of contents", f"{len(toc)} lines"))
-    parser = _Parser(lines, lay, _toc_titles(toc, lay))
+    parser = _Parser(lines, lay, _toc_titles(toc, lay), term_ids or {})
     parser.run(body_start)
     nodes: dict[str, OfficialNode] = {}
     pages = sum(1 for ln in lines[body_start:] if ln.strip() and lay.is_page_number(ln))
@@ -431,9 +489,11 @@ def _wraps_to_leader(lines: list[str], idx: int, lay: Layout) -> bool:
     return lay.is_toc_line(nxt) and not lay.match_chapter(nxt) and not lay.match_heading(nxt)
 
 
-def parse_official_file(path: Path, layout: Layout | None = None) -> OfficialImport:
+def parse_official_file(
+    path: Path, layout: Layout | None = None, term_ids: Mapping[str, str] | None = None
+) -> OfficialImport:
     """Read (see :func:`read_text`) and parse an official text file."""
-    return parse_official(read_text(path), source=str(path), layout=layout)
+    return parse_official(read_text(path), source=str(path), layout=layout, term_ids=term_ids)
 
 
 __all__ = [
@@ -446,4 +506,5 @@ __all__ = [
     "parse_official",
     "parse_official_file",
     "read_text",
+    "term_index",
 ]

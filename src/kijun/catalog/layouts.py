@@ -66,6 +66,9 @@ class Layout:
     requirements: re.Pattern[str]
     term: re.Pattern[str]
     letter_heading: re.Pattern[str]
+    #: A heading line at least this long (after normalising) may wrap onto the next line; shorter
+    #: ones are complete.  Used only when the document's own TOC does not list the id.
+    wrap_width: int = 60
 
     def match_chapter(self, line: str) -> tuple[int, str] | None:
         """``(number, title)`` for a chapter heading line."""
@@ -148,6 +151,7 @@ JAPANESE = Layout(
     requirements=re.compile(r"^\s*[【\[]?\s*遵守事項\s*[】\]]?\s*$"),
     term=re.compile(r"^\s*(?:[・\u2022\u25cf]\s*)?「(?P<term>[^」]+)」\s*(?:とは|は、)"),
     letter_heading=re.compile(r"^\s*【[あ-んア-ン]】\s*$"),
+    wrap_width=30,
 )
 
 LAYOUTS: dict[str, Layout] = {ENGLISH.name: ENGLISH, JAPANESE.name: JAPANESE, "en": ENGLISH, "ja": JAPANESE}

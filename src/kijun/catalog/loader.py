@@ -43,6 +43,9 @@ class CatalogError(ValueError):
         super().__init__(head + ":\n" + "\n".join(f"  {i}" for i in issues))
 
 
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def default_data_dir(edition: str = "r7") -> Path:
     """The packaged data directory of an edition."""
     return Path(str(resources.files("kijun.catalog") / "data" / edition))
@@ -78,7 +81,8 @@ def load_catalog(directory: Path | None = None) -> Catalog:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        # libyaml's safe loader when available: the R7 data is ~0.5 MB and loads 5x faster
+        return yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_SAFE_LOADER)  # noqa: S506
     except yaml.YAMLError as exc:
         raise ValueError(f"YAML syntax: {exc}") from None
 

@@ -1,0 +1,333 @@
+"""`kijun catalog …`: browse, search, export, import official text, diff editions.
+
+Every ``--json`` output is one JSON document on stdout (schemas in docs/catalog.md).  Errors exit
+non-zero with one line on stderr; files given with ``--out`` are written to a temporary name and
+renamed, so a failure never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+import yaml
+from pydantic import ValidationError
+
+from .catalog import Catalog
+from .diff import diff_result_json, diff_snapshots, snapshot_of_catalog, snapshot_of_import
+from .export import catalog_csv, catalog_json, node_json
+from .ids import NodeKind, is_valid
+from .import_official import OfficialImport, OfficialTextError, parse_official_file, term_index
+from .layouts import LAYOUTS
+from .loader import CatalogError, load_catalog
+from .oscal import AgencyPolicy, PolicyError, catalog_to_oscal, profile_to_oscal
+
+app = typer.Typer(name="catalog", help="統一基準カタログ / the standard as data.", no_args_is_help=True,
+                  add_completion=False)
+
+DataOpt = Annotated[Path | None, typer.Option("--data", help="Catalog directory (default: packaged R7).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    first = message.strip().splitlines()[0] if message.strip() else "failed"
+    more = len(message.strip().splitlines()) - 1
+    typer.echo(f"error: {first}" + (f" (+{more} more lines)" if more > 0 else ""), err=True)
+    raise typer.Exit(code)
+
+
+def _load(data: Path | None) -> Catalog:
+    try:
+        return load_catalog(data)
+    except CatalogError as exc:
+        first = exc.issues[0]
+        _fail(f"invalid catalog ({len(exc.issues)} problem(s)); first: {first}")
+
+
+def _emit(doc: Any) -> None:
+    typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+def _write_out(text: str, out: Path | None, binary_bom: bool = False) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        if not text.endswith("\n"):
+            sys.stdout.write("\n")
+        return
+    out = out.resolve()
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    typer.echo(f"wrote {out}", err=True)
+
+
+@app.command("list")
+def list_cmd(
+    chapter: Annotated[str | None, typer.Option(help="Only this chapter (1-8).")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind (chapter, section, item, group, requirement, subitem, definition).")] = None,
+    as_json: JsonOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """List nodes in document order."""
+    cat = _load(data)
+    if kind is not None and kind not in {k.value for k in NodeKind}:
+        _fail(f"unknown kind {kind!r}")
+    if chapter is not None and chapter not in {n.id for n in cat.of_kind(NodeKind.CHAPTER)}:
+        _fail(f"no chapter {chapter!r} in catalog {cat.edition.code}")
+    nodes = [n for n in cat if (chapter is None or n.chapter == chapter) and (kind is None or n.kind.value == kind)]
+    if as_json:
+        _emit({"edition": cat.edition.code, "count": len(nodes), "nodes": [
+            {"id": n.id, "kind": n.kind.value, "parent": n.parent, "title_en": n.title_en, "title_ja": n.title_ja,
+             "summary_status": n.summary_status} for n in nodes]})
+        return
+    depth = {"chapter": 0, "section": 1, "item": 2, "group": 3, "requirement": 4, "subitem": 5, "definition": 3}
+    for n in nodes:
+        typer.echo(f"{'  ' * depth[n.kind.value]}{n.id}  {n.title_ja} / {n.title_en}")
+
+
+@app.command("show")
+def show_cmd(node_id: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonOpt = False, data: DataOpt = None) -> None:
+    """Show one node with its ancestors and children."""
+    cat = _load(data)
+    if not is_valid(node_id):
+        _fail(f"bad id syntax {node_id!r} (expected e.g. 4.2.1(2)(c))")
+    if node_id not in cat:
+        _fail(f"no such id in catalog {cat.edition.code}: {node_id!r}")
+    n = cat.get(node_id)
+    anc = cat.ancestors(node_id)
+    kids = cat.children(node_id)
+    if as_json:
+        _emit({
+            **node_json(n),
+            "ancestors": [{"id": a.id, "kind": a.kind.value, "title_en": a.title_en, "title_ja": a.title_ja} for a in anc],
+            "children": [{"id": c.id, "kind": c.kind.value, "title_en": c.title_en, "title_ja": c.title_ja} for c in kids],
+        })
+        return
+    typer.echo(" > ".join(f"{a.id} {a.title_ja}" for a in anc))
+    typer.echo(f"{n.id}  [{n.kind.value}]")
+    typer.echo(f"  {n.title_ja}（非公式訳） / {n.title_en}")
+    typer.echo(f"  要約: {n.summary_ja}")
+    typer.echo(f"  Summary: {n.summary_en}" + ("  (draft)" if n.summary_status == "draft" else ""))
+    if n.purpose_ja:
+        typer.echo(f"  目的・趣旨: {n.purpose_ja}")
+        typer.echo(f"  Purpose: {n.purpose_en}")
+    if n.responsible_roles:
+        typer.echo(f"  roles: {', '.join(n.responsible_roles)}")
+    if n.tags.applies_to or n.tags.lifecycle_phase:
+        typer.echo(f"  applies_to: {', '.join(n.tags.applies_to) or '-'}; lifecycle: {', '.join(n.tags.lifecycle_phase) or '-'}")
+    if n.related:
+        typer.echo(f"  related: {', '.join(n.related)}")
+    for c in kids:
+        typer.echo(f"    {c.id}  {c.title_ja}")
+
+
+@app.command("search")
+def search_cmd(
+    text: str,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    as_json: JsonOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """Substring search in ids, titles, summaries and purposes (Japanese works without spaces)."""
+    cat = _load(data)
+    hits = cat.search(text, limit=limit)
+    if as_json:
+        _emit({"query": text, "count": len(hits), "hits": [
+            {"id": h.id, "kind": cat.get(h.id).kind.value, "title_ja": cat.get(h.id).title_ja,
+             "title_en": cat.get(h.id).title_en, "field": h.field, "snippet": h.snippet} for h in hits]})
+        return
+    if not hits:
+        typer.echo("no matches", err=True)
+    for h in hits:
+        typer.echo(f"{h.id}  {cat.get(h.id).title_ja}  [{h.field}] {h.snippet}")
+
+
+@app.command("export")
+def export_cmd(
+    fmt: Annotated[str, typer.Option("--format", help="json | csv | oscal")] = "json",
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+    official: Annotated[Path | None, typer.Option(help="Official text to include as OSCAL statements.")] = None,
+    data: DataOpt = None,
+) -> None:
+    """Export the catalog as JSON, CSV (Excel-friendly, BOM) or an OSCAL 1.1 catalog."""
+    cat = _load(data)
+    if fmt == "json":
+        text = json.dumps(catalog_json(cat), ensure_ascii=False, indent=2)
+    elif fmt == "csv":
+        text = catalog_csv(cat)
+    elif fmt == "oscal":
+        imp = _parse_official(official, cat=cat) if official else None
+        text = json.dumps(catalog_to_oscal(cat, datetime.now(UTC), imp), ensure_ascii=False, indent=2)
+    else:
+        _fail(f"unknown format {fmt!r}: use json, csv or oscal")
+    _write_out(text, out)
+
+
+@app.command("profile")
+def profile_cmd(
+    policy: Annotated[Path, typer.Argument(help="Agency policy YAML (対策基準 tailoring).")],
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+    data: DataOpt = None,
+) -> None:
+    """Export an agency's 対策基準 tailoring as an OSCAL profile."""
+    cat = _load(data)
+    try:
+        raw = yaml.safe_load(policy.read_text(encoding="utf-8-sig"))
+        pol = AgencyPolicy.model_validate(raw)
+        doc = profile_to_oscal(pol, cat, datetime.now(UTC))
+    except OSError as exc:
+        _fail(f"{policy}: {exc.strerror or exc}")
+    except yaml.YAMLError as exc:
+        _fail(f"{policy}: YAML syntax: {exc}".replace("\n", " "))
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        _fail(f"{policy}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']} ({exc.error_count()} problem(s))")
+    except PolicyError as exc:
+        _fail(f"{policy}: {exc}")
+    _write_out(json.dumps(doc, ensure_ascii=False, indent=2), out)
+
+
+def catalog_terms(cat: Catalog | None) -> dict[str, str]:
+    """Defined terms (English and our Japanese titles) -> definition ids, for the Japanese parser."""
+    if cat is None:
+        return {}
+    terms: dict[str, str] = {}
+    for n in cat.of_kind(NodeKind.DEFINITION):
+        terms[n.title_en] = n.id
+        terms[n.title_ja] = n.id
+    return term_index(terms)
+
+
+def _parse_official(path: Path, layout: str = "auto", cat: Catalog | None = None) -> OfficialImport:
+    lay = None if layout == "auto" else LAYOUTS.get(layout)
+    if layout != "auto" and lay is None:
+        _fail(f"unknown layout {layout!r}: use auto, en or ja")
+    try:
+        return parse_official_file(path, lay, catalog_terms(cat))
+    except OSError as exc:
+        _fail(f"{path}: {exc.strerror or exc}")
+    except OfficialTextError as exc:
+        _fail(str(exc))
+
+
+def import_report(imp: OfficialImport, cat: Catalog | None, with_text: bool = False) -> dict[str, Any]:
+    """The ``import-official --json`` document."""
+    counts = {k.value: 0 for k in NodeKind}
+    for n in imp.nodes.values():
+        counts[n.kind.value] += 1
+    nodes = []
+    for n in imp.nodes.values():
+        row: dict[str, Any] = {"id": n.id, "kind": n.kind.value, "title": n.title, "line": n.line,
+                               "text_chars": len(n.text), "purpose_chars": len(n.purpose)}
+        if with_text:
+            row["text"] = n.text
+            row["purpose"] = n.purpose
+        nodes.append(row)
+    doc: dict[str, Any] = {
+        "source": imp.source,
+        "layout": imp.layout,
+        "counts": counts,
+        "page_numbers_dropped": imp.page_numbers_dropped,
+        "unplaced": [vars_block(b) for b in imp.unplaced],
+        "skipped": [vars_block(b) for b in imp.skipped],
+        "nodes": nodes,
+    }
+    if cat is not None:
+        want = {n.id for n in cat.of_kind(NodeKind.REQUIREMENT)}
+        got = {i for i, n in imp.nodes.items() if n.kind is NodeKind.REQUIREMENT and n.text}
+        doc["coverage"] = {
+            "catalog": cat.edition.code,
+            "catalog_requirements": len(want),
+            "with_official_text": len(want & got),
+            "ratio": round(len(want & got) / len(want), 4) if want else 0.0,
+            "missing_in_import": sorted(want - got),
+            "not_in_catalog": sorted(got - want),
+        }
+    return doc
+
+
+def vars_block(b: Any) -> dict[str, Any]:
+    return {"line_start": b.line_start, "line_end": b.line_end, "reason": b.reason, "text": b.text}
+
+
+@app.command("import-official")
+def import_official_cmd(
+    file: Path,
+    layout: Annotated[str, typer.Option(help="auto | en | ja")] = "auto",
+    with_text: Annotated[bool, typer.Option("--with-text", help="Include the official wording in the JSON.")] = False,
+    as_json: JsonOpt = False,
+    data: DataOpt = None,
+) -> None:
+    """Parse the official text into the catalog's ids and report unplaced blocks (parse only)."""
+    cat = _load(data)
+    imp = _parse_official(file, layout, cat)
+    doc = import_report(imp, cat, with_text)
+    if as_json:
+        _emit(doc)
+        return
+    cov = doc["coverage"]
+    typer.echo(f"{imp.source}: layout {imp.layout}; " + ", ".join(f"{k} {v}" for k, v in doc["counts"].items() if v))
+    typer.echo(f"requirements with official text: {cov['with_official_text']}/{cov['catalog_requirements']}")
+    typer.echo(f"unplaced blocks: {len(imp.unplaced)}")
+    for b in imp.unplaced:
+        typer.echo(f"  line {b.line_start}-{b.line_end}: {b.reason}: {b.text[:80]}")
+
+
+def _snapshot(path: Path) -> Any:
+    if path.is_dir():
+        try:
+            return snapshot_of_catalog(load_catalog(path), str(path))
+        except CatalogError as exc:
+            _fail(f"{path}: invalid catalog; first: {exc.issues[0]}")
+    if not path.exists():
+        _fail(f"{path}: no such file or directory")
+    return snapshot_of_import(_parse_official(path), str(path))
+
+
+@app.command("diff")
+def diff_cmd(
+    a: Annotated[Path, typer.Argument(help="Catalog directory or official text file (old).")],
+    b: Annotated[Path, typer.Argument(help="Catalog directory or official text file (new).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Ids added, removed, moved, retitled or with changed text between two editions."""
+    res = diff_snapshots(_snapshot(a), _snapshot(b))
+    if as_json:
+        _emit(diff_result_json(res))
+        return
+    typer.echo(", ".join(f"{k} {v}" for k, v in res.counts.items()) + f", unchanged {res.unchanged}")
+    for c in res.changes:
+        extra = f" (from {c.old_id})" if c.old_id else ""
+        fields = f" [{', '.join(c.fields)}]" if c.fields else ""
+        typer.echo(f"{c.type:13} {c.id}{extra}{fields}  {c.title_b or c.title_a or ''}")
+
+
+@app.command("validate")
+def validate_cmd(data: DataOpt = None, as_json: JsonOpt = False) -> None:
+    """Validate a catalog directory and print counts (every problem listed on failure)."""
+    try:
+        cat = load_catalog(data)
+    except CatalogError as exc:
+        if as_json:
+            _emit({"valid": False, "issues": [{"file": i.file, "id": i.id, "message": i.message} for i in exc.issues]})
+            raise typer.Exit(1) from None
+        for i in exc.issues[1:]:
+            typer.echo(str(i), err=True)
+        _fail(f"{len(exc.issues)} problem(s); {exc.issues[0]}")
+    drafts = sum(1 for n in cat if n.summary_status == "draft")
+    if as_json:
+        _emit({"valid": True, "edition": cat.edition.code, "counts": cat.counts(), "draft_summaries": drafts})
+        return
+    typer.echo(f"catalog {cat.edition.code} valid: " + ", ".join(f"{k} {v}" for k, v in cat.counts().items())
+               + f"; draft summaries {drafts}")
