@@ -18,6 +18,7 @@ import yaml
 
 from kijun.discovery.model import DiscoveryError
 
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -155,9 +156,9 @@ def load_catalog(path: str | Path | None = None, extra: Iterable[str | Path] = (
     else:
         text = Path(path).read_text("utf-8-sig")
         source = str(path)
-    doc = yaml.safe_load(text)
+    doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
     for more in extra:
-        add = yaml.safe_load(Path(more).read_text("utf-8-sig"))
+        add = yaml.load(Path(more).read_text("utf-8-sig"), Loader=_Loader)  # noqa: S506 - a SafeLoader
         if not isinstance(add, dict) or not isinstance(add.get("apps"), list):
             raise DiscoveryError(f"{more}: expected a mapping with an 'apps' list")
         doc = {"categories": doc.get("categories"), "apps": [*doc["apps"], *add["apps"]]}

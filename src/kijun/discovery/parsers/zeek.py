@@ -99,7 +99,6 @@ class ZeekParser(Parser):
             line = line.rstrip("\r\n")
             try:
                 if line.startswith("#"):
-                    stats.skip("header")
                     if line.startswith("#separator"):
                         token = line.split(" ", 1)[1].strip() if " " in line else "\\x09"
                         sep = (
@@ -110,6 +109,7 @@ class ZeekParser(Parser):
                     elif line.startswith("#fields"):
                         fields = line.split(sep)[1:]
                         kind = _kind(fields)
+                    stats.skip("header")
                     continue
                 if not line.strip():
                     stats.skip("blank")
