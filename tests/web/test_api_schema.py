@@ -1,0 +1,29 @@
+"""Schemathesis over the whole OpenAPI schema, in-process, fixed seed: no 5xx, responses conform."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from kijun.web.api import api
+from kijun.web.wsgi import application
+
+schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
+schema.app = application
+
+
+@pytest.fixture
+def token(demo) -> str:  # type: ignore[no-untyped-def]
+    from kijun.core.tokens import issue_token
+
+    return issue_token(demo["users"]["admin"], "schemathesis", 30)[1]
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(max_examples=25, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.filter_too_much])
+def test_api_conforms_and_never_errors(case, token) -> None:  # type: ignore[no-untyped-def]
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
