@@ -118,10 +118,22 @@ class Engine:
                       policy=policy or self.policy, listing=listing)
 
 
-def _id_key(cite: str) -> tuple[tuple[int, str], ...]:
-    parts: list[tuple[int, str]] = []
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+
+
+def _id_key(cite: str) -> tuple[tuple[int, int, str], ...]:
+    """Document order: 4.2.1(2)(b)(ii) < 4.2.1(2)(b)(iii) < 4.2.1(2)(c) < 4.2.2 < 8.1.1(10)."""
+    parts: list[tuple[int, int, str]] = []
+    previous_alpha = False
     for token in cite.replace(")", "").replace("(", ".").split("."):
-        parts.append((int(token), "") if token.isdigit() else (10_000, token))
+        if token.isdigit():
+            parts.append((0, int(token), ""))
+            previous_alpha = False
+        elif previous_alpha and token in _ROMAN:
+            parts.append((1, _ROMAN[token], ""))
+        else:
+            parts.append((1, 0, token))
+            previous_alpha = True
     return tuple(parts)
 
 
