@@ -2,56 +2,33 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any
 
 import typer
 import yaml
 
-from kijun.classification.guide import GuideError, GuideResult, answers_from_data, load_guide, walk
+from kijun.classification.clikit import emit, fail, guarded
+from kijun.classification.guide import GuideResult, answers_from_data, load_guide, walk
 from kijun.classification.levels import LEVELS, derive_flags
-from kijun.classification.restrictions import VocabularyError, load_vocabulary
+from kijun.classification.restrictions import load_vocabulary
 from kijun.classification.system_class import (
     IMPACT_ORDER,
-    SystemClassError,
     SystemProfile,
     classify_system,
     load_standard,
 )
-from kijun.classification.textio import DecodeError, read_text
+from kijun.classification.textio import read_text
 
 app = typer.Typer(help="情報の格付と取扱制限 (R7 §1.2) / information classification.", no_args_is_help=True)
-
-T = TypeVar("T")
-_ERRORS = (GuideError, VocabularyError, SystemClassError, DecodeError, yaml.YAMLError, ValueError)
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=2)
-
-
-def _guarded(fn: Callable[[], T]) -> T:
-    try:
-        return fn()
-    except _ERRORS as exc:
-        _fail(str(exc).splitlines()[0])
-
-
-def _emit(doc: Any) -> None:
-    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
-
 
 @app.command()
 def levels(as_json: Annotated[bool, typer.Option("--json", help="one JSON document")] = False) -> None:
     """List the classification levels and handling restrictions."""
-    vocab = _guarded(lambda: load_vocabulary(None))
+    vocab = guarded(lambda: load_vocabulary(None))
     if as_json:
-        _emit({"levels": [asdict(lv) for lv in LEVELS],
+        emit({"levels": [asdict(lv) for lv in LEVELS],
                "handling_restrictions": [r.model_dump() for r in vocab.items]})
         return
     for lv in LEVELS:
@@ -70,11 +47,11 @@ def derive(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Compute 要機密/要保全/要安定/要保護 from the three levels."""
-    flags = _guarded(lambda: derive_flags(c, i, a))
+    flags = guarded(lambda: derive_flags(c, i, a))
     doc = {"confidentiality": c, "integrity": i, "availability": a, **asdict(flags),
            "labels_ja": flags.labels_ja(), "section": "1.2(1)"}
     if as_json:
-        _emit(doc)
+        emit(doc)
         return
     typer.echo(f"C{c}/I{i}/A{a}: {'・'.join(flags.labels_ja()) or '（要保護情報に該当しない）'}")
 
@@ -105,9 +82,9 @@ def guide(
         parsed, proposed = answers_from_data(yaml.safe_load(read_text(answers)), str(answers))
         return walk(t, parsed, proposed)
 
-    result = _guarded(run)
+    result = guarded(run)
     if as_json:
-        _emit(_guide_doc(result))
+        emit(_guide_doc(result))
         return
     for s in result.steps:
         typer.echo(f"[{s.section}] {s.question_ja} → {'はい' if s.answer else 'いいえ'}: {s.explain_ja}")
@@ -133,7 +110,7 @@ def system_class(
 ) -> None:
     """Classify an information system by the agency's standard (R7 §5.1)."""
     if impact not in IMPACT_ORDER:
-        _fail(f"--impact must be one of {', '.join(IMPACT_ORDER)}")
+        fail(f"--impact must be one of {', '.join(IMPACT_ORDER)}")
 
     def run() -> dict[str, Any]:
         std = load_standard(standard)
@@ -144,8 +121,8 @@ def system_class(
         return {"class_id": res.class_id, "name_ja": res.name_ja, "name_en": res.name_en,
                 "matched": res.matched, "highest": res.highest.short, "cites": list(res.cites)}
 
-    doc = _guarded(run)
+    doc = guarded(run)
     if as_json:
-        _emit(doc)
+        emit(doc)
     else:
         typer.echo(f"{doc['class_id']}: {doc['name_ja']} ({doc['matched']})")

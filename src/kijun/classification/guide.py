@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kijun.classification.levels import Availability, Classification, Confidentiality, Integrity
-from kijun.classification.textio import read_text
+from kijun.classification.textio import first_error, read_text
 
 Aspect = Literal["confidentiality", "integrity", "availability"]
 ASPECTS: tuple[Aspect, ...] = ("confidentiality", "integrity", "availability")
@@ -214,9 +214,7 @@ def guide_from_data(data: Any, source: str = "<data>") -> GuideTree:
     try:
         tree = GuideTree.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise GuideError(f"{source}: field {where}: {first['msg']}") from exc
+        raise GuideError(f"{source}: {first_error(exc)}") from exc
     tree.check()
     return tree
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kijun.classification.textio import read_text
+from kijun.classification.textio import first_error, read_text
 
 SECTION = "1.2(2)"
 STANDARD_CODES: frozenset[str] = frozenset(
@@ -114,9 +114,7 @@ def vocabulary_from_data(data: Any, source: str = "<data>") -> RestrictionVocabu
         try:
             items.append(RestrictionDef.model_validate(row))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise VocabularyError(f"{source}: restriction #{n} field {where}: {first['msg']}") from exc
+            raise VocabularyError(f"{source}: restriction #{n}: {first_error(exc)}") from exc
     return RestrictionVocabulary(tuple(items))
 
 

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kijun.classification.levels import Classification, highest
-from kijun.classification.textio import read_text
+from kijun.classification.textio import first_error, read_text
 
 Impact = Literal["low", "medium", "high"]
 IMPACT_ORDER: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
@@ -127,9 +127,7 @@ def standard_from_data(data: Any, source: str = "<data>") -> ClassificationStand
     try:
         return ClassificationStandard.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(document)"
-        raise SystemClassError(f"{source}: {where}: {first['msg']}") from exc
+        raise SystemClassError(f"{source}: {first_error(exc)}") from exc
 
 
 def load_standard(path: Path | None = None) -> ClassificationStandard:

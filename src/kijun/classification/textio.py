@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError
+
 
 class DecodeError(ValueError):
     """The bytes are neither UTF-8 nor CP932."""
@@ -33,3 +35,10 @@ def read_text(path: Path) -> str:
     except OSError as exc:
         raise DecodeError(f"{path}: cannot read ({exc.strerror})") from exc
     return decode_text(data, str(path))
+
+
+def first_error(exc: ValidationError) -> str:
+    """``location: message`` of a pydantic error's first problem: the one line a user sees."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(document)"
+    return f"{where}: {first['msg']}"

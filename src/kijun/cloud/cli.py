@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any
 
 import typer
 import yaml
-from pydantic import ValidationError
 
-from kijun.classification.restrictions import VocabularyError
-from kijun.classification.textio import DecodeError, read_text
+from kijun.classification.clikit import emit, fail, guarded
+from kijun.classification.textio import read_text
 from kijun.cloud.engine import Assessment, Engine
-from kijun.cloud.ismap import IsmapFormatError, IsmapImport, parse_file
+from kijun.cloud.ismap import IsmapImport, parse_file
 from kijun.cloud.ismap_diff import diff_entries, expiry_warnings, index
 from kijun.cloud.lifecycle import checklist
-from kijun.cloud.policy import PolicyError, load_policy
-from kijun.cloud.register import RegisterError, check_register, dump_csv, dump_yaml, load_register
+from kijun.cloud.policy import load_policy
+from kijun.cloud.register import check_register, dump_csv, dump_yaml, load_register
 from kijun.cloud.request import UseRequest
-from kijun.cloud.rules import RuleError
 
 app = typer.Typer(help="クラウドサービスの利用判断・ISMAP・台帳 / cloud service use.", no_args_is_help=True)
 ismap_app = typer.Typer(help="ISMAP / ISMAP-LIU cloud service list.", no_args_is_help=True)
@@ -30,37 +25,13 @@ register_app = typer.Typer(help="Register of approved / prohibited services.", n
 app.add_typer(ismap_app, name="ismap")
 app.add_typer(register_app, name="register")
 
-T = TypeVar("T")
-_ERRORS = (DecodeError, yaml.YAMLError, IsmapFormatError, PolicyError, RuleError, RegisterError, VocabularyError,
-           ValueError)
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=code)
-
-
-def _guarded(fn: Callable[[], T]) -> T:
-    try:
-        return fn()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        _fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
-    except _ERRORS as exc:
-        _fail(str(exc).splitlines()[0])
-
-
-def _emit(doc: Any) -> None:
-    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
 def _date(value: str | None, name: str) -> date | None:
     if value is None:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        _fail(f"{name} must be a date like 2025-07-01, got {value!r}")
+        fail(f"{name} must be a date like 2025-07-01, got {value!r}")
 
 
 AsOf = Annotated[str | None, typer.Option("--as-of", help="evaluation date YYYY-MM-DD (default: today)")]
@@ -95,9 +66,9 @@ def assess(
 ) -> None:
     """Pre-assess a use application: decision, reasons with requirement ids, conditions, duties."""
     when = _date(as_of, "--as-of")
-    result = _guarded(lambda: _assess(request, policy, ismap, when))
+    result = guarded(lambda: _assess(request, policy, ismap, when))
     if as_json:
-        _emit(result.model_dump(mode="json"))
+        emit(result.model_dump(mode="json"))
         return
     typer.echo(f"{result.service.name}: {result.decision}  (track {result.track}: {', '.join(result.track_sections)})")
     for r in result.reasons:
@@ -120,10 +91,10 @@ def checklist_cmd(
     start_d = _date(start, "--start")
     end_d = _date(end, "--end")
     assert start_d is not None
-    result = _guarded(lambda: _assess(request, policy, None, start_d))
+    result = guarded(lambda: _assess(request, policy, None, start_d))
     items = checklist(result.duties, start_d, end_d)
     if as_json:
-        _emit({"schema_id": "kijun.cloud.checklist/v1", "service": result.service.name, "decision": result.decision,
+        emit({"schema_id": "kijun.cloud.checklist/v1", "service": result.service.name, "decision": result.decision,
                "items": [i.model_dump(mode="json") for i in items]})
         return
     for i in items:
@@ -151,10 +122,10 @@ def ismap_parse(
 ) -> None:
     """Parse the list into typed entries plus row-level errors and expiry warnings."""
     when = _date(as_of, "--as-of") or date.today()
-    imp = _guarded(lambda: parse_file(file, liu=liu))
+    imp = guarded(lambda: parse_file(file, liu=liu))
     doc = _import_doc(imp, when, warn_days)
     if as_json:
-        _emit(doc)
+        emit(doc)
     else:
         typer.echo(f"{imp.source}: {len(imp.entries)} entries, {len(imp.errors)} row errors "
                    f"(header row {imp.header_row}{', sheet ' + imp.sheet if imp.sheet else ''})")
@@ -178,14 +149,14 @@ def ismap_diff(
 ) -> None:
     """What changed between two imports: added, removed, changed, expired."""
     when = _date(as_of, "--as-of") or date.today()
-    a = _guarded(lambda: parse_file(old))
-    b = _guarded(lambda: parse_file(new))
+    a = guarded(lambda: parse_file(old))
+    b = guarded(lambda: parse_file(new))
     d = diff_entries(a.entries, b.entries, when)
     if as_json:
         doc = d.model_dump(mode="json")
         doc["schema_id"] = "kijun.cloud.ismap-diff/v1"
         doc["errors"] = {"old": len(a.errors), "new": len(b.errors)}
-        _emit(doc)
+        emit(doc)
         return
     for label, rows in (("added", d.added), ("removed", d.removed), ("expired", d.expired)):
         for e in rows:
@@ -204,12 +175,12 @@ def register_validate(
 ) -> None:
     """Check a register file; exit 1 when any error is found."""
     when = _date(as_of, "--as-of") or date.today()
-    imp = _guarded(lambda: load_register(file))
-    listing = index(_guarded(lambda: parse_file(ismap)).entries) if ismap else None
+    imp = guarded(lambda: load_register(file))
+    listing = index(guarded(lambda: parse_file(ismap)).entries) if ismap else None
     issues = [*imp.errors, *check_register(imp.entries, when, warn_days=warn_days, listing=listing)]
     errors = [i for i in issues if i.severity == "error"]
     if as_json:
-        _emit({"schema_id": "kijun.cloud.register-check/v1", "source": str(file), "as_of": when.isoformat(),
+        emit({"schema_id": "kijun.cloud.register-check/v1", "source": str(file), "as_of": when.isoformat(),
                "entries": len(imp.entries), "valid": not errors,
                "issues": [i.model_dump(mode="json") for i in issues]})
     else:
@@ -228,13 +199,13 @@ def register_convert(
 ) -> None:
     """Convert between the YAML and CSV exports (only a file without errors is converted)."""
     when = _date(as_of, "--as-of") or date.today()
-    imp = _guarded(lambda: load_register(src))
+    imp = guarded(lambda: load_register(src))
     if imp.errors:
         first = imp.errors[0]
-        _fail(f"{src}:{first.row}: {first.field}: {first.message} ({len(imp.errors)} errors; nothing written)")
+        fail(f"{src}:{first.row}: {first.field}: {first.message} ({len(imp.errors)} errors; nothing written)")
     suffix = dest.suffix.lower()
     if suffix not in {".yaml", ".yml", ".csv"}:
-        _fail(f"{dest}: use a .yaml, .yml or .csv name")
+        fail(f"{dest}: use a .yaml, .yml or .csv name")
     text = dump_csv(imp.entries) if suffix == ".csv" else dump_yaml(imp.entries, when)
     tmp = dest.with_name(dest.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from kijun.classification.textio import read_text
+from kijun.classification.textio import first_error, read_text
 from kijun.cloud.facts import FactValue
 from kijun.cloud.policy import UsePolicy
 from kijun.cloud.rules import PHASES, Phase, RuleError, When, check_cites, check_when, when_matches
@@ -141,9 +141,7 @@ def duties_from_data(data: Any, source: str = "<data>") -> DutySet:
     try:
         return DutySet.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(document)"
-        raise RuleError(f"{source}: {where}: {first['msg']}") from exc
+        raise RuleError(f"{source}: {first_error(exc)}") from exc
 
 
 def load_duties(path: Path | None = None) -> DutySet:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kijun.classification.textio import read_text
+from kijun.classification.textio import first_error, read_text
 
 
 class PolicyError(ValueError):
@@ -53,9 +53,7 @@ def policy_from_data(data: Any, source: str = "<data>") -> UsePolicy:
     try:
         return UsePolicy.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(document)"
-        raise PolicyError(f"{source}: {where}: {first['msg']}") from exc
+        raise PolicyError(f"{source}: {first_error(exc)}") from exc
 
 
 def load_policy(path: Path | None = None) -> UsePolicy:

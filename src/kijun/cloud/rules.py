@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from kijun.classification.textio import read_text
+from kijun.classification.textio import first_error, read_text
 from kijun.cloud.facts import FACT_VALUES, PARAMS, FactValue
 
 Decision = Literal["permitted", "permitted_with_conditions", "needs_review", "needs_exception", "not_permitted"]
@@ -142,9 +142,7 @@ def rules_from_data(data: Any, source: str = "<data>") -> RuleSet:
     try:
         return RuleSet.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(document)"
-        raise RuleError(f"{source}: {where}: {first['msg']}") from exc
+        raise RuleError(f"{source}: {first_error(exc)}") from exc
 
 
 def load_rules(path: Path | None = None) -> RuleSet:
