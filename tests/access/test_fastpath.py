@@ -189,3 +189,25 @@ def test_random_rule_sets_agree(seed: int) -> None:
     rng = random.Random(seed)
     for _ in range(40):
         _same(fast, cedar, AccessRequest.model_validate(random_request(rng)))
+
+
+def test_hand_written_subset_agrees() -> None:
+    cedar = (
+        '@id("p1") permit (principal in Role::"staff", action in [Action::"read", Action::"write"], resource)\n'
+        'unless { context.network == "external" };\n'
+        '@id("p2") permit (principal, action == Action::"share", resource)\n'
+        'when { resource.handling.containsAny(["no_copy", "encryption_required"]) || [1, 2].contains(resource.integrity) };\n'
+        '@id("f1") @outcome("deny") forbid (principal, action, resource)\n'
+        'when { principal in [Role::"contractor", Role::"guest"] && '
+        '!(context.device.managed && context.device.agency_furnished) };\n'
+        '@id("f2") @outcome("deny") forbid (principal == User::"u7", action, resource);\n'
+        '@id("s1") @outcome("step_up") @step_up("mfa") forbid (principal, action, resource)\n'
+        'unless { context.authn.mfa || resource.confidentiality < 2 };\n'
+    )
+    prepared = PreparedPolicy.compile(PolicySource(shipped_schema(), {"h.cedar": cedar}))
+    fast, cedar_engine = _pair(prepared)
+    rng = random.Random(99)
+    for _ in range(1500):
+        data = random_request(rng)
+        data["principal"]["roles"] = rng.sample([*ROLES, "guest"], rng.randrange(3))
+        _same(fast, cedar_engine, AccessRequest.model_validate(data))
