@@ -135,7 +135,7 @@ ENGLISH = Layout(
     heading=re.compile(r"^\s*(?P<num>[1-9]\.[1-9][0-9]?(?:\.[1-9][0-9]?)?)\.?\s+(?P<title>[A-Z].*?)\s*$"),
     purpose=re.compile(r"^\s*Purpose\s*$"),
     requirements=re.compile(r"^\s*Compliance\s+Requirements\s*$"),
-    term=re.compile(r"^\s*(?:[\uf06c\u2022\u25cf\u30fb]\s*)?[“\"](?P<term>[^”\"]+)[”\"]\s+means?\b"),
+    term=re.compile(r"^\s*(?:[\uf06c\u2022\u25cf\u30fb]\s*)?[“\"](?P<term>[^”\"]+)[”\"]\s+(?:means?|is|are|refers?|collectively)\b"),
     letter_heading=re.compile(r"^\s*【[A-Z]】\s*$"),
 )
 
