@@ -147,3 +147,13 @@ def test_diff_and_expiry() -> None:
     assert [(w.registration_number, w.status, w.days_left) for w in warnings] == [
         ("X21-0001-1", "expired", -1), ("X21-0004-1", "expiring", 19)]
     assert expiry_warnings(new.entries, date(2025, 7, 1), 10)[-1].registration_number == "X21-0001-1"
+
+
+def test_tab_and_semicolon_separated_lists() -> None:
+    tsv = "登録番号\tサービス名称\t備考\nX21-0001-1\tA\tnote; with, both\n".encode()
+    imp = parse_csv_bytes(tsv)
+    assert imp.entries[0].remarks == "note; with, both"
+    ssv = "登録番号;サービス名称\nX21-0001-1;B\n".encode()
+    assert parse_csv_bytes(ssv).entries[0].service_name == "B"
+    comma = "登録番号,サービス名称,備考\nX21-0001-1,C,\"a;b;c;d;e\"\n".encode()
+    assert parse_csv_bytes(comma).entries[0].remarks == "a;b;c;d;e"

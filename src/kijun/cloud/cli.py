@@ -25,6 +25,7 @@ register_app = typer.Typer(help="Register of approved / prohibited services.", n
 app.add_typer(ismap_app, name="ismap")
 app.add_typer(register_app, name="register")
 
+
 def _date(value: str | None, name: str) -> date | None:
     if value is None:
         return None

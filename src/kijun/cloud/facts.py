@@ -52,13 +52,14 @@ FACT_VALUES: dict[str, tuple[FactValue, ...]] = {
     "external_sharing": (True, False),
     "task_in_scope": (True, False),
     "has_system": (True, False),
+    "high_security_system": (True, False),
     "c3_allowed": (True, False),
     "liu_c2_allowed": (True, False),
     "non_ismap_policy": ("needs_exception", "not_permitted"),
 }
 
 #: Placeholders that reason and condition texts may use.
-PARAMS = ("allowed_locations", "data_locations", "ismap_number", "ismap_expires_on", "min_sla", "sla",
+PARAMS = ("system_class", "allowed_locations", "data_locations", "ismap_number", "ismap_expires_on", "min_sla", "sla",
           "agency_restriction_names", "governing_law", "jurisdiction", "service_name")
 
 
@@ -167,6 +168,8 @@ def build_facts(request: UseRequest, policy: UsePolicy, vocabulary: RestrictionV
         "external_sharing": request.task.external_sharing,
         "task_in_scope": in_scope,
         "has_system": request.system is not None,
+        "high_security_system": request.system is not None
+        and request.system.system_class in policy.high_security_system_classes,
         "c3_allowed": policy.allow_c3_in_cloud,
         "liu_c2_allowed": policy.allow_liu_for_c2_low_impact,
         "non_ismap_policy": policy.non_ismap_confidential,
@@ -183,5 +186,6 @@ def build_facts(request: UseRequest, policy: UsePolicy, vocabulary: RestrictionV
         "governing_law": svc.governing_law or "?",
         "jurisdiction": svc.jurisdiction or "?",
         "service_name": svc.name,
+        "system_class": (request.system.system_class if request.system else None) or "?",
     }
     return FactSheet(facts, params, top, entry, tuple(warnings))

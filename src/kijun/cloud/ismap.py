@@ -256,19 +256,24 @@ def _parse_row(row_no: int, cells: Sequence[Any], header: dict[str, int], extra_
                       remarks=_text(_cell(cells, header.get("remarks"))), row=row_no, extra=extra), []
 
 
-def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    sample = text[:4096]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     for cells in reader:
         yield reader.line_num, cells
 
 
 def parse_csv_bytes(data: bytes, source: str = "<csv>", *, liu: bool | None = None) -> IsmapImport:
-    return parse_rows(_csv_rows(decode_text(data, source)), source, liu=liu)
+    """Comma first, then tab, then semicolon: the first delimiter that yields a header wins
+    (deterministic, unlike sniffing, which a stray ';' in a remark can fool)."""
+    text = decode_text(data, source)
+    first_error: IsmapFormatError | None = None
+    for delimiter in (",", "\t", ";"):
+        try:
+            return parse_rows(_csv_rows(text, delimiter), source, liu=liu)
+        except IsmapFormatError as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    raise first_error
 
 
 def parse_xlsx_bytes(data: bytes, source: str = "<xlsx>", *, liu: bool | None = None) -> IsmapImport:

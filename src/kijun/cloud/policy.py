@@ -31,6 +31,7 @@ class UsePolicy(BaseModel):
     allow_liu_for_c2_low_impact: bool = True
     non_ismap_confidential: Literal["needs_exception", "not_permitted"] = "needs_exception"
     nonconfidential_task_categories: tuple[str, ...] | None = None
+    high_security_system_classes: tuple[str, ...] = ("A",)
     expiry_warning_days: int = Field(default=90, ge=0, le=3650)
     min_sla_availability_critical: float = Field(default=99.9, ge=0, le=100)
     settings_review_days: int = Field(default=180, ge=1, le=3650)
