@@ -14,7 +14,8 @@ from datetime import date
 
 from kijun.classification.levels import Classification, highest
 from kijun.classification.restrictions import RestrictionVocabulary
-from kijun.cloud.ismap import IsmapEntry
+from kijun.cloud.ismap import IsmapEntry, expiry_state
+from kijun.cloud.ismap_diff import lookup
 from kijun.cloud.policy import UsePolicy
 from kijun.cloud.request import UseRequest
 
@@ -77,7 +78,7 @@ def _ismap(request: UseRequest, policy: UsePolicy, as_of: date,
     claim = request.service.ismap
     warnings: list[str] = []
     number = (claim.registration_number or "").strip().upper() or None
-    entry = listing.get(number) if (listing is not None and number) else None
+    entry = lookup(listing, number) if listing is not None else None
     kind: str = claim.kind
     expires = claim.expires_on
     if entry is not None:
@@ -91,14 +92,8 @@ def _ismap(request: UseRequest, policy: UsePolicy, as_of: date,
         return kind, "not_listed", entry, warnings
     if listing is not None and entry is None:
         return kind, "not_found", None, warnings
-    if expires is None:
-        return kind, "unverified", entry, warnings
-    left = (expires - as_of).days
-    if left < 0:
-        return kind, "expired", entry, warnings
-    if left <= policy.expiry_warning_days:
-        return kind, "expiring", entry, warnings
-    return kind, "valid", entry, warnings
+    state, _ = expiry_state(expires, as_of, policy.expiry_warning_days)
+    return kind, state or "unverified", entry, warnings
 
 
 def _location(request: UseRequest, policy: UsePolicy) -> str:

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,7 +47,21 @@ class IsmapEntry(BaseModel):
     extra: dict[str, str] = Field(default_factory=dict)
 
     def is_expired(self, as_of: date) -> bool:
-        return self.expires_on is not None and self.expires_on < as_of
+        return expiry_state(self.expires_on, as_of, 0)[0] == "expired"
+
+
+ExpiryState = Literal["valid", "expiring", "expired"]
+
+
+def expiry_state(expires_on: date | None, as_of: date, warn_days: int) -> tuple[ExpiryState | None, int | None]:
+    """The one place that decides expired / expiring (within ``warn_days``) / valid, and the
+    days left. The expiry date is the last valid day. ``(None, None)`` when no date is known."""
+    if expires_on is None:
+        return None, None
+    left = (expires_on - as_of).days
+    if left < 0:
+        return "expired", left
+    return ("expiring" if left <= warn_days else "valid"), left
 
 
 class RowError(BaseModel):

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from kijun.cloud.ismap import IsmapEntry
+from kijun.cloud.ismap import IsmapEntry, expiry_state
 
 COMPARED_FIELDS = ("service_name", "provider_name", "registered_on", "expires_on", "liu", "service_model", "remarks")
 
@@ -92,13 +92,10 @@ def expiry_warnings(entries: Iterable[IsmapEntry], as_of: date, days: int) -> li
     """Entries already expired or expiring within ``days`` of ``as_of``, soonest first."""
     out: list[ExpiryWarning] = []
     for e in entries:
-        if e.expires_on is None:
-            continue
-        left = (e.expires_on - as_of).days
-        if left < 0 or left <= days:
+        state, left = expiry_state(e.expires_on, as_of, days)
+        if e.expires_on is not None and left is not None and state in ("expired", "expiring"):
             out.append(ExpiryWarning(registration_number=e.registration_number, service_name=e.service_name,
-                                     expires_on=e.expires_on, days_left=left,
-                                     status="expired" if left < 0 else "expiring"))
+                                     expires_on=e.expires_on, days_left=left, status=state))
     return sorted(out, key=lambda w: (w.days_left, w.registration_number))
 
 

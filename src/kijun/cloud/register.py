@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kijun.classification.textio import decode_text
-from kijun.cloud.ismap import REG_NO, IsmapEntry
+from kijun.cloud.ismap import REG_NO, IsmapEntry, expiry_state
 from kijun.cloud.request import ContractBasis, IsmapKind
 
 FORMAT = "kijun.cloud.register/v1"
@@ -248,14 +248,13 @@ def _ismap_issues(n: int, e: RegisterEntry, as_of: date, warn_days: int,
         if listed.liu != (e.ismap_kind == "ismap_liu"):
             out.append(RowIssue(row=n, service_id=e.service_id, field="ismap_kind", severity="warning", cites=cites,
                                 message=f"the list has this registration as {'ismap_liu' if listed.liu else 'ismap'}"))
-    if expires is not None and e.status == "approved":
-        left = (expires - as_of).days
-        if left < 0:
-            out.append(RowIssue(row=n, service_id=e.service_id, field="ismap_expires_on", severity="error",
-                                cites=cites, message=f"ISMAP registration expired on {expires.isoformat()}"))
-        elif left <= warn_days:
-            out.append(RowIssue(row=n, service_id=e.service_id, field="ismap_expires_on", severity="warning",
-                                cites=cites, message=f"ISMAP registration expires in {left} days"))
+    state, left = expiry_state(expires, as_of, warn_days)
+    if e.status == "approved" and state == "expired" and expires is not None:
+        out.append(RowIssue(row=n, service_id=e.service_id, field="ismap_expires_on", severity="error",
+                            cites=cites, message=f"ISMAP registration expired on {expires.isoformat()}"))
+    elif e.status == "approved" and state == "expiring":
+        out.append(RowIssue(row=n, service_id=e.service_id, field="ismap_expires_on", severity="warning",
+                            cites=cites, message=f"ISMAP registration expires in {left} days"))
     return out
 
 
