@@ -37,7 +37,9 @@ def test_english_fixture_structure() -> None:
     # text after a page number continues the open requirement
     assert "after a page break" in r.nodes["2.1.1(2)(a)"].text
     assert r.page_numbers_dropped == 2
-    assert [b.reason for b in r.skipped] == ["front matter (title page, notes)", "table of contents"]
+    assert [b.reason for b in r.skipped] == [
+        "front matter (title page, notes)", "table of contents", "supplementary provisions (after the body)"]
+    assert "takes effect" not in r.nodes["2.1.1(2)(a)"].text
 
 
 def test_english_fixture_reports_unplaced_blocks_with_lines() -> None:
@@ -69,6 +71,7 @@ def test_japanese_fixture_full_width_markers() -> None:
     assert len(other) == 1 and other[0].startswith("1.3:term-")
     assert any("（ｄ）" in b.text and "out of sequence" in b.reason for b in r.unplaced)
     assert r.page_numbers_dropped == 1
+    assert r.skipped[-1].reason.startswith("supplementary") and "効力" in r.skipped[-1].text
 
 
 def test_japanese_layout_marker_recognition() -> None:
@@ -114,3 +117,5 @@ def test_reference_placement(official: object) -> None:
     assert official.nodes["2.2.4(2)(i)"].kind is NodeKind.REQUIREMENT  # "(i)" after "(h)"
     assert official.nodes["2.1.1(8)(a)(ii)"].kind is NodeKind.SUBITEM
     assert official.nodes["4.1.2(4)"].title.startswith("Measures for using services")
+    assert "Supplementary" not in official.nodes["8.1.3(3)(c)"].text
+    assert official.skipped[-1].reason.startswith("supplementary")

@@ -235,10 +235,15 @@ class _Parser:
         return ROMANS[i + 1] if i + 1 < len(ROMANS) else None
 
     # -- line handlers ------------------------------------------------------------------
-    def run(self, start: int) -> None:
+    def run(self, start: int) -> int | None:
+        """Parse from ``start``; return the 0-based index where supplementary provisions begin."""
         for idx in range(start, len(self.lines)):
+            if self.layout.is_end_of_body(self.lines[idx]) and self.chapter > 0:
+                self.flush_unplaced()
+                return idx
             self.line(idx + 1, self.lines[idx])
         self.flush_unplaced()
+        return None
 
     def line(self, lineno: int, raw: str) -> None:
         lay = self.layout
@@ -464,7 +469,10 @@ def parse_official(
     if toc:
         skipped.append(Block(toc[0].line, toc[-1].line, "table of contents", f"{len(toc)} lines"))
     parser = _Parser(lines, lay, _toc_titles(toc, lay), term_ids or {})
-    parser.run(body_start)
+    end = parser.run(body_start)
+    if end is not None:
+        tail = [ln.strip() for ln in lines[end:] if ln.strip()]
+        skipped.append(Block(end + 1, len(lines), "supplementary provisions (after the body)", " ".join(tail)[:300]))
     nodes: dict[str, OfficialNode] = {}
     pages = sum(1 for ln in lines[body_start:] if ln.strip() and lay.is_page_number(ln))
     for nid in parser.order:

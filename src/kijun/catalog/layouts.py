@@ -66,6 +66,8 @@ class Layout:
     requirements: re.Pattern[str]
     term: re.Pattern[str]
     letter_heading: re.Pattern[str]
+    #: Start of the closing supplementary provisions (附則); text after it belongs to no provision.
+    end_of_body: re.Pattern[str]
     #: A heading line at least this long (after normalising) may wrap onto the next line; shorter
     #: ones are complete.  Used only when the document's own TOC does not list the id.
     wrap_width: int = 60
@@ -118,6 +120,10 @@ class Layout:
         """Alphabetical index headings of the terms section (【A】, 【あ】)."""
         return bool(self.letter_heading.match(self.normalise(line)))
 
+    def is_end_of_body(self, line: str) -> bool:
+        """The supplementary provisions heading that closes the body."""
+        return bool(self.end_of_body.match(self.normalise(line)))
+
     def is_page_number(self, line: str) -> bool:
         """A line holding only a page number (optionally "- 12 -")."""
         return bool(_RE_PAGE.match(self.normalise(line)))
@@ -137,6 +143,7 @@ ENGLISH = Layout(
     requirements=re.compile(r"^\s*Compliance\s+Requirements\s*$"),
     term=re.compile(r"^\s*(?:[\uf06c\u2022\u25cf\u30fb]\s*)?[“\"](?P<term>[^”\"]+)[”\"]\s+(?:means?|is|are|refers?|collectively)\b"),
     letter_heading=re.compile(r"^\s*【[A-Z]】\s*$"),
+    end_of_body=re.compile(r"^\s*Supplementary\s+[Pp]rovisions?\b"),
 )
 
 JAPANESE = Layout(
@@ -151,6 +158,7 @@ JAPANESE = Layout(
     requirements=re.compile(r"^\s*[【\[]?\s*遵守事項\s*[】\]]?\s*$"),
     term=re.compile(r"^\s*(?:[・\u2022\u25cf]\s*)?「(?P<term>[^」]+)」\s*(?:とは|は、)"),
     letter_heading=re.compile(r"^\s*【[あ-んア-ン]】\s*$"),
+    end_of_body=re.compile(r"^\s*附\s*則"),
     wrap_width=30,
 )
 
