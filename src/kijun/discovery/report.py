@@ -7,12 +7,11 @@ stable JSON document (``schema_version``) documented in docs/discovery.md.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from kijun.discovery.aggregate import Rollup
+from kijun.discovery.aggregate import Rollup, RollupRow
 from kijun.discovery.catalog import Catalog
 from kijun.discovery.matcher import Match
 from kijun.discovery.model import ParseStats
@@ -151,23 +150,6 @@ class Report:
         return d
 
 
-def _sum(values: Iterable[int | None]) -> int | None:
-    total, known = 0, False
-    for v in values:
-        if v is not None:
-            total += v
-            known = True
-    return total if known else None
-
-
-def _min(values: Iterable[float | None]) -> float | None:
-    return min((v for v in values if v is not None), default=None)
-
-
-def _max(values: Iterable[float | None]) -> float | None:
-    return max((v for v in values if v is not None), default=None)
-
-
 def _risks(m: Match, catalog: Catalog) -> list[str]:
     notes: list[str] = []
     if m.register_status in ("prohibited", "under_review"):
@@ -209,6 +191,46 @@ def _describe(m: Match, catalog: Catalog) -> dict[str, Any]:
     }  # fmt: skip
 
 
+class _Acc:
+    """Running sums for one group of rollup rows (bytes stay ``None`` until a known value arrives)."""
+
+    __slots__ = ("n", "up", "down", "first", "last")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.up: int | None = None
+        self.down: int | None = None
+        self.first: float | None = None
+        self.last: float | None = None
+
+    def add(self, row: RollupRow) -> None:
+        self.n += row.transactions
+        if row.bytes_up is not None:
+            self.up = row.bytes_up if self.up is None else self.up + row.bytes_up
+        if row.bytes_down is not None:
+            self.down = row.bytes_down if self.down is None else self.down + row.bytes_down
+        if row.first_seen is not None and (self.first is None or row.first_seen < self.first):
+            self.first = row.first_seen
+        if row.last_seen is not None and (self.last is None or row.last_seen > self.last):
+            self.last = row.last_seen
+
+
+class _Iso:
+    """ISO strings per whole second, cached (hundreds of thousands of drill-down rows share seconds)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, str] = {}
+
+    def __call__(self, ts: float | None) -> str | None:
+        if ts is None:
+            return None
+        sec = int(ts // 1)
+        text = self._cache.get(sec)
+        if text is None:
+            text = self._cache[sec] = datetime.fromtimestamp(sec, UTC).isoformat(timespec="seconds")
+        return text
+
+
 def build_report(
     rollup: Rollup,
     catalog: Catalog,
@@ -222,15 +244,40 @@ def build_report(
     top_n: int = 20,
     hosts_per_app: int = 20,
 ) -> Report:
-    by_key: dict[str, list[Any]] = defaultdict(list)
+    """One pass over the rollup into per-app, per-(user, app) and per-IP accumulators."""
+    fmt = _Iso()
+    per_app: dict[str, _Acc] = {}
+    app_users: dict[str, set[str]] = defaultdict(set)
+    app_ips: dict[str, set[str]] = defaultdict(set)
+    per_user_app: dict[tuple[str, str], _Acc] = {}
+    per_ip: dict[str, list[Any]] = {}
+    total = _Acc()
     for row in rollup.rows:
-        by_key[row.key].append(row)
+        key, user, ip = row.key, row.user, row.src_ip
+        acc = per_app.get(key)
+        if acc is None:
+            acc = per_app[key] = _Acc()
+        acc.add(row)
+        total.add(row)
+        if user is not None:
+            app_users[key].add(user)
+            ua = per_user_app.get((user, key))
+            if ua is None:
+                ua = per_user_app[(user, key)] = _Acc()
+            ua.add(row)
+        if ip is not None:
+            app_ips[key].add(ip)
+            ipa = per_ip.get(ip)
+            if ipa is None:
+                ipa = per_ip[ip] = [0, set()]
+            ipa[0] += row.transactions
+            ipa[1].add(key)
     hosts_by_key: dict[str, list[HostUsage]] = defaultdict(list)
     for h in rollup.hosts:
         hosts_by_key[h.key].append(HostUsage(h.host, h.transactions, h.bytes_up, h.bytes_down))
     apps: list[AppUsage] = []
     unknown: list[AppUsage] = []
-    for key, rows in by_key.items():
+    for key, acc in per_app.items():
         m = rollup.matches[key]
         hosts = sorted(hosts_by_key[key], key=lambda h: (-h.transactions, h.host))[:hosts_per_app]
         usage = AppUsage(
@@ -240,13 +287,13 @@ def build_report(
             register_status=m.register_status,
             scope_domain=m.scope,
             registrable_domain=m.registrable,
-            users=len({r.user for r in rows if r.user is not None}),
-            source_ips=len({r.src_ip for r in rows if r.src_ip is not None}),
-            transactions=sum(r.transactions for r in rows),
-            bytes_up=_sum(r.bytes_up for r in rows),
-            bytes_down=_sum(r.bytes_down for r in rows),
-            first_seen=iso(_min(r.first_seen for r in rows)),
-            last_seen=iso(_max(r.last_seen for r in rows)),
+            users=len(app_users.get(key, ())),
+            source_ips=len(app_ips.get(key, ())),
+            transactions=acc.n,
+            bytes_up=acc.up,
+            bytes_down=acc.down,
+            first_seen=fmt(acc.first),
+            last_seen=fmt(acc.last),
             risk_notes=_risks(m, catalog),
             hosts=hosts,
             **_describe(m, catalog),
@@ -258,49 +305,43 @@ def build_report(
     status_of = {a.key: a.status for a in [*apps, *unknown]}
     name_of = {a.key: a.name_ja for a in [*apps, *unknown]}
 
-    per_user: dict[str, list[Any]] = defaultdict(list)
-    per_ip: dict[str, list[Any]] = defaultdict(list)
-    for row in rollup.rows:
-        if row.user is not None:
-            per_user[row.user].append(row)
-        if row.src_ip is not None:
-            per_ip[row.src_ip].append(row)
+    by_user: dict[str, list[UserAppUsage]] = defaultdict(list)
+    user_total: dict[str, _Acc] = {}
+    for (user, key), ua in per_user_app.items():
+        by_user[user].append(
+            UserAppUsage(key, name_of[key], status_of[key], ua.n, ua.up, ua.down, fmt(ua.first), fmt(ua.last))
+        )
+        t = user_total.get(user)
+        if t is None:
+            t = user_total[user] = _Acc()
+        t.add(RollupRow(key, user, None, ua.n, ua.up, ua.down, ua.first, ua.last))
     users: list[UserUsage] = []
-    for user, rows in per_user.items():
-        per_app: dict[str, list[Any]] = defaultdict(list)
-        for r in rows:
-            per_app[r.key].append(r)
-        detail = [
-            UserAppUsage(
-                key, name_of[key], status_of[key], sum(r.transactions for r in rs),
-                _sum(r.bytes_up for r in rs), _sum(r.bytes_down for r in rs),
-                iso(_min(r.first_seen for r in rs)), iso(_max(r.last_seen for r in rs)),
-            )
-            for key, rs in per_app.items()
-        ]  # fmt: skip
+    for user, detail in by_user.items():
         detail.sort(key=lambda u: (-u.transactions, u.key))
+        t = user_total[user]
+        statuses = [d.status for d in detail]
         users.append(
             UserUsage(
                 user=user,
-                transactions=sum(r.transactions for r in rows),
-                bytes_up=_sum(r.bytes_up for r in rows),
-                bytes_down=_sum(r.bytes_down for r in rows),
-                apps=sum(1 for k in per_app if status_of[k] != "unknown-domain"),
-                unsanctioned_apps=sum(1 for k in per_app if status_of[k] == "unsanctioned"),
-                unknown_domains=sum(1 for k in per_app if status_of[k] == "unknown-domain"),
-                first_seen=iso(_min(r.first_seen for r in rows)),
-                last_seen=iso(_max(r.last_seen for r in rows)),
+                transactions=t.n,
+                bytes_up=t.up,
+                bytes_down=t.down,
+                apps=sum(1 for s in statuses if s != "unknown-domain"),
+                unsanctioned_apps=statuses.count("unsanctioned"),
+                unknown_domains=statuses.count("unknown-domain"),
+                first_seen=fmt(t.first),
+                last_seen=fmt(t.last),
                 usage=detail,
             )
         )
     users.sort(key=lambda u: (-u.unsanctioned_apps, -u.transactions, u.user))
     ips = [
         IpUsage(
-            ip, sum(r.transactions for r in rows),
-            len({r.key for r in rows if status_of[r.key] != "unknown-domain"}),
-            len({r.key for r in rows if status_of[r.key] == "unsanctioned"}),
+            ip, n,
+            sum(1 for k in keys if status_of[k] != "unknown-domain"),
+            sum(1 for k in keys if status_of[k] == "unsanctioned"),
         )
-        for ip, rows in per_ip.items()
+        for ip, (n, keys) in per_ip.items()
     ]  # fmt: skip
     ips.sort(key=lambda i: (-i.unsanctioned_apps, -i.transactions, i.src_ip))
     unsanctioned = [a.key for a in apps if a.status == "unsanctioned"]
@@ -309,14 +350,14 @@ def build_report(
         lines=sum(s.lines for s in sources),
         events=sum(s.events for s in sources),
         malformed=sum(s.malformed for s in sources),
-        users=len(per_user),
+        users=len(users),
         source_ips=len(per_ip),
         apps=len(apps),
         sanctioned_apps=sum(1 for a in apps if a.status == "sanctioned"),
         unsanctioned_apps=len(unsanctioned),
         unknown_domains=len(unknown),
-        bytes_up=_sum(r.bytes_up for r in rollup.rows),
-        bytes_down=_sum(r.bytes_down for r in rollup.rows),
+        bytes_up=total.up,
+        bytes_down=total.down,
     )
     return Report(
         generated_at=generated_at.astimezone(UTC).isoformat(timespec="seconds"),

@@ -76,6 +76,28 @@ def host_from_url(url: str) -> str:
     return s
 
 
+class HostCache:
+    """Memoised ``host_from_url`` for path-less values (CONNECT targets, Host headers, cs-host).
+
+    Those repeat millions of times in a proxy log; full URLs with paths are mostly unique and are
+    not cached, so the cache stays small. Bounded: stops adding at ``limit`` entries.
+    """
+
+    __slots__ = ("_hosts", "limit")
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self._hosts: dict[str, str] = {}
+        self.limit = limit
+
+    def __call__(self, value: str) -> str:
+        host = self._hosts.get(value)
+        if host is None:
+            host = host_from_url(value)
+            if "/" not in value and len(self._hosts) < self.limit:
+                self._hosts[value] = host
+        return host
+
+
 def clean(value: str) -> str | None:
     """``-``, empty and Zeek's ``(empty)`` mean no value."""
     if not value or value == "-" or value == "(empty)":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 
 from kijun.discovery.model import LogEvent, ParseStats
-from kijun.discovery.parsers.base import Parser, host_from_url, share
+from kijun.discovery.parsers.base import HostCache, Parser, share
 
 
 def _looks_native(line: str) -> bool:
@@ -29,7 +29,7 @@ class SquidParser(Parser):
         return share(head, sum(1 for line in head if _looks_native(line)))
 
     def parse(self, lines: Iterable[str], stats: ParseStats) -> Iterator[LogEvent]:
-        epoch = self.times.epoch
+        host_of = HostCache()
         events = 0
         n = 0
         for n, line in enumerate(lines, 1):  # noqa: B007 - n is the count after the loop
@@ -41,7 +41,9 @@ class SquidParser(Parser):
                     stats.bad(n, "fewer than 7 fields", line)
                 continue
             try:
-                ts = epoch(parts[0])
+                ts = float(parts[0])
+                if not 0 <= ts < 1e11:  # also rejects NaN
+                    raise ValueError(f"bad epoch {parts[0]!r}")
                 code = parts[3]
                 slash = code.find("/")
                 status = int(code[slash + 1 :]) if slash >= 0 else None
@@ -50,7 +52,7 @@ class SquidParser(Parser):
                 if url.startswith("error:") or parts[5] == "NONE":
                     stats.skip("no_host")  # Squid's record of a transaction that never got a request
                     continue
-                host = host_from_url(url)
+                host = host_of(url)
                 if not host:
                     stats.bad(n, "no host in URL", line)
                     continue

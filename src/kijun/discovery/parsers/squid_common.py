@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from kijun.discovery.model import LogEvent, ParseStats
-from kijun.discovery.parsers.base import Parser, clean, host_from_url, share, to_int
+from kijun.discovery.parsers.base import HostCache, Parser, clean, share, to_int
 
 LINE = re.compile(
     r'(\S+) (\S+) (\S+) \[([^\]]+)\] "([^"]*)" (\d{3}|-) (\d+|-)'
@@ -43,6 +43,7 @@ class SquidCommonParser(Parser):
         match = LINE.match
         clf = self.times.clf
         label = self._label
+        host_of = HostCache()
         events = 0
         n = 0
         for n, line in enumerate(lines, 1):  # noqa: B007
@@ -59,7 +60,7 @@ class SquidCommonParser(Parser):
                 if len(req) < 2:
                     stats.skip("no_host")  # e.g. "-" for a request that never arrived
                     continue
-                host = host_from_url(req[1])
+                host = host_of(req[1])
                 if not host:
                     stats.bad(n, "no host in request URL (log without absolute URLs?)", line)
                     continue

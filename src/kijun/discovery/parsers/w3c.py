@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC
 
 from kijun.discovery.model import LogEvent, ParseStats
-from kijun.discovery.parsers.base import Parser, clean, host_from_url, to_int
+from kijun.discovery.parsers.base import HostCache, Parser, clean, host_from_url, to_int
 
 TOKENS = re.compile(r'"([^"]*)"|(\S+)')
 
@@ -39,6 +39,7 @@ class W3CParser(Parser):
 
     def parse(self, lines: Iterable[str], stats: ParseStats) -> Iterator[LogEvent]:
         date_time = self.times.date_time
+        host_of = HostCache()
         events = 0
         n = 0
         fields: list[str] = []
@@ -78,7 +79,7 @@ class W3CParser(Parser):
             try:
                 host = ""
                 if i_host >= 0 and values[i_host] != "-":
-                    host = host_from_url(values[i_host])
+                    host = host_of(values[i_host])
                 if not host and i_url >= 0:
                     host = host_from_url(values[i_url])
                 if not host:
