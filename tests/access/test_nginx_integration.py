@@ -159,3 +159,30 @@ def test_nginx_auth_request_end_to_end(stack: tuple[str, str], tmp_path: Path) -
     lines = [json.loads(x) for x in (tmp_path / "decisions.jsonl").read_text().splitlines()]
     assert [rec["result"]["decision"] for rec in lines] == ["allow", "deny", "step_up", "deny"]
     assert lines[-1]["result"]["determining_policies"] == ["deny_edr_alert"]
+
+
+def test_serve_with_two_workers(tmp_path: Path) -> None:
+    """`serve --workers 2`: uvicorn worker processes each load the policy from the same settings."""
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    (policy / "default.rules.yaml").write_text(shipped_default_rules(), "utf-8")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from kijun.access.cli import app; app()", "serve", "--policy", str(policy),
+         "--port", str(port), "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait(f"http://127.0.0.1:{port}/healthz", seconds=30)
+        body = json.dumps({"principal": {"id": "a", "roles": ["staff"], "org_unit": "x"}, "action": "read",
+                           "resource": {"id": "r", "confidentiality": 1, "org_unit": "x"},
+                           "context": {"network": "agency"}}).encode()
+        for _ in range(4):
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/decide", data=body, method="POST",  # noqa: S310
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=5) as resp:  # noqa: S310
+                decision = json.loads(resp.read())
+            assert decision["decision"] == "deny"  # unknown device: worst posture
+            assert "deny_edr_not_running" in decision["determining_policies"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

@@ -105,3 +105,77 @@ def test_decide_without_policy_raises() -> None:
     assert not pdp.reload()
     with pytest.raises(ValueError, match="no policy"):
         pdp.decide(make_request())
+
+
+def test_webhook_notifier_posts_revocations(server: tuple[_Server, str]) -> None:
+    import json as _json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from kijun.access.pdp import WebhookNotifier
+    from kijun.access.reeval import Signal
+
+    received: list[dict[str, object]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server API
+            received.append(_json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        notifier = WebhookNotifier(f"http://127.0.0.1:{httpd.server_address[1]}/revoked")
+        pdp = PDP(lambda: default_source(), clock=lambda: NOW, on_revoke=notifier)
+        assert pdp.reload()
+        pdp.decide(make_request(session_id="s1"))
+        pdp.signal(Signal(kind="edr_alert", device_id="pc-1"))
+        pdp.signal(Signal(kind="edr_alert", device_id="nobody"))  # nothing to tell
+        notifier.flush()
+        assert received == [{"revoke": ["s1"], "step_up": []}] and notifier.sent == 1
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+    with pytest.raises(ValueError, match="http"):
+        WebhookNotifier("file:///etc/passwd")
+
+
+def test_decision_log_sampling() -> None:
+    from kijun.access.decision_log import MemorySink
+
+    sink = MemorySink()
+    draws = iter([0.9, 0.1, 0.9])
+    pdp = PDP(lambda: default_source(), clock=lambda: NOW, sink=sink, log_sample=0.5, rand=lambda: next(draws))
+    assert pdp.reload()
+    for _ in range(3):
+        pdp.decide(make_request())  # allow: sampled (0.9 out, 0.1 in, 0.9 out)
+    pdp.decide(make_request(action="admin"))  # deny: always logged
+    assert [r["result"]["decision"] for r in sink.records] == ["allow", "deny"]
+
+
+def test_app_from_settings(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from kijun.access.server import app_from_settings
+
+    with pytest.raises(RuntimeError, match="POLICY or"):
+        app_from_settings({})
+    with pytest.raises(RuntimeError, match="cannot load policy"):
+        app_from_settings({"POLICY": str(tmp_path)})
+    (tmp_path / "p.cedar").write_text('@id("all") permit (principal, action, resource);')
+    (tmp_path / "token").write_text("tok\n")
+    app = app_from_settings({"POLICY": str(tmp_path), "SIGNALS_TOKEN_FILE": str(tmp_path / "token"),
+                             "DECISION_LOG": str(tmp_path / "log.jsonl")})
+    with TestClient(app) as client:  # the lifespan closes the decision log
+        assert client.get("/healthz").json()["status"] == "ok"
+        assert client.post("/v1/signals", json={"kind": "edr_alert", "device_id": "x"}).status_code == 401
+        ok = client.post("/v1/signals", json={"kind": "edr_alert", "device_id": "x"},
+                         headers={"Authorization": "Bearer tok"})
+        assert ok.status_code == 200
+        client.post("/v1/decide", json=make_request().model_dump(mode="json"))
+    assert (tmp_path / "log.jsonl").read_text().count("\n") == 1

@@ -6,6 +6,8 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from kijun.access.decision_log import JsonLinesSink, MaskingRules, MemorySink, log_record
 from kijun.access.engine import Engine
 from kijun.access.reeval import (
@@ -15,6 +17,8 @@ from kijun.access.reeval import (
     SignalOverlay,
     apply_signal,
     reevaluate,
+    signals_from_json,
+    signals_from_set,
 )
 
 from .conftest import make_request
@@ -108,6 +112,34 @@ def test_overlay_applies_alert_until_cleared() -> None:
     assert overlay.apply(req).principal.disabled
     clock.now += timedelta(hours=2)
     assert not overlay.apply(req).principal.disabled
+
+
+def test_overlay_only_tightens() -> None:
+    overlay = SignalOverlay(Clock())
+    overlay.record(Signal(kind="device_posture_changed", device_id="pc-1",
+                          posture={"managed": True, "disk_encrypted": False, "os_patch_age_days": 1}))
+    bad_pep = make_request(context__device__managed=False, context__device__os_patch_age_days=40)
+    applied = overlay.apply(bad_pep)
+    assert applied.context.device.managed is False  # a signal cannot vouch for a device
+    assert applied.context.device.disk_encrypted is False  # but it can take trust away
+    assert applied.context.device.os_patch_age_days == 40  # the worse of the two
+
+
+def test_caep_and_risc_sets_map_to_signals() -> None:
+    caep = "https://schemas.openid.net/secevent/caep/event-type/"
+    risc = "https://schemas.openid.net/secevent/risc/event-type/"
+    signals = signals_from_set({"events": {
+        caep + "session-revoked": {"subject": {"format": "opaque", "id": "sess-1"}},
+        caep + "device-compliance-change": {"subject": {"device": {"format": "opaque", "id": "pc-7"}},
+                                            "current_status": "compliant"},
+        risc + "account-disabled": {"subject": {"format": "email", "email": "alice@example.go.jp"}},
+        caep + "credential-change": {"subject": {"format": "opaque", "id": "x"}},
+    }})
+    assert [(s.kind, s.session_id or s.device_id or s.user_id) for s in signals] == [
+        ("session_revoked", "sess-1"), ("edr_cleared", "pc-7"), ("user_disabled", "alice@example.go.jp")]
+    assert signals_from_json({"kind": "edr_alert", "device_id": "d"})[0].kind == "edr_alert"
+    with pytest.raises(ValueError, match="events"):
+        signals_from_set({"events": []})
 
 
 def test_log_record_fields_and_masking(engine: Engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,12 @@ def test_decide_step_up_and_bad_input(client: TestClient) -> None:
     assert bad.status_code == 400 and bad.json()["decision"] == "deny"
     assert client.post("/v1/decide", content=b"{not json").status_code == 400
     assert client.post("/v1/decide", content=b"x" * 70_000).status_code == 400
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit applies while streaming
+        for _ in range(100):
+            yield b" " * 1024
+
+    assert client.post("/v1/decide", content=chunks()).status_code == 400
 
 
 def test_healthz_and_metrics(client: TestClient) -> None:
@@ -168,10 +175,31 @@ def test_envoy_fail_closed(client: TestClient) -> None:
 def test_signal_revokes_session_and_next_request_denied(client: TestClient) -> None:
     assert _nginx(client, "GET", "/wiki/", **{"X-Kijun-Session": "sess-1"}).status_code == 200
     r = client.post("/v1/signals", json={"kind": "edr_alert", "device_id": "pc-1"})
-    assert r.json() == {"revoke": ["sess-1"], "step_up": [], "keep": []}
+    assert r.json() == {"signals": 1, "revoke": ["sess-1"], "step_up": [], "keep": []}
     denied = _nginx(client, "GET", "/wiki/")  # the PEP still says healthy; the PDP knows better
     assert denied.status_code == 403 and denied.headers["x-kijun-policies"] == "deny_edr_alert"
     assert client.post("/v1/signals", json={"kind": "nope"}).status_code == 400
+
+
+def test_caep_set_payload_and_signal_token() -> None:
+    pdp = _pdp()
+    client = TestClient(create_app(pdp, signals_token="s3cret"))
+    assert _nginx(client, "GET", "/wiki/", **{"X-Kijun-Session": "sess-9"}).status_code == 200
+    payload = {
+        "iss": "https://mdm.example.go.jp", "jti": "1", "iat": 1767661200,
+        "events": {
+            "https://schemas.openid.net/secevent/caep/event-type/device-compliance-change": {
+                "subject": {"device": {"format": "opaque", "id": "pc-1"}},
+                "current_status": "not-compliant", "previous_status": "compliant",
+            },
+            "https://schemas.openid.net/secevent/caep/event-type/unknown-thing": {"subject": {}},
+        },
+    }
+    assert client.post("/v1/signals", json=payload).status_code == 401
+    assert client.post("/v1/signals", json=payload, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    r = client.post("/v1/signals", json=payload, headers={"Authorization": "Bearer s3cret"})
+    assert r.status_code == 200 and r.json()["signals"] == 1 and r.json()["revoke"] == ["sess-9"]
+    assert _nginx(client, "GET", "/wiki/").status_code == 403
 
 
 def test_no_policy_fails_closed(tmp_path: Path) -> None:

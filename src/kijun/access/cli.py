@@ -186,39 +186,47 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (localhost by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8181,
     decision_log: Annotated[Path | None, typer.Option(help="Append decision log JSON lines here.")] = None,
+    log_sample: Annotated[float, typer.Option(help="Share of allow decisions logged (deny/step-up always).")] = 1.0,
     poll: Annotated[float, typer.Option(help="Re-load the bundle every N seconds (0: only on SIGHUP).")] = 0.0,
-    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+    signals_token_file: Annotated[
+        Path | None, typer.Option(help="File with the bearer token POST /v1/signals must present.")
+    ] = None,
+    webhook: Annotated[str | None, typer.Option(help="URL notified of sessions to revoke / step up.")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="uvicorn worker processes.")] = 1,
 ) -> None:
     """Run the standalone PDP (reloads the policy on SIGHUP)."""
     import uvicorn
 
-    from .decision_log import JsonLinesSink
-    from .pdp import PDP, HttpBundleLoader, Loader, dir_loader, file_bundle_loader
-    from .server import create_app, install_sighup_reload
+    from .server import ENV_PREFIX, app_from_settings, install_sighup_reload
 
     if (policy is None) == (bundle is None):
         _fail("give exactly one of --policy DIR or --bundle FILE/URL")
+    if not 0.0 <= log_sample <= 1.0:
+        _fail("--log-sample must be between 0 and 1")
+    settings = {
+        "POLICY": str(policy.resolve()) if policy else "",
+        "BUNDLE": bundle if bundle and bundle.startswith(("http://", "https://")) else
+        (str(Path(bundle).resolve()) if bundle else ""),
+        "PUBLIC_KEY": str(public_key.resolve()) if public_key else "",
+        "DECISION_LOG": str(decision_log.resolve()) if decision_log else "",
+        "LOG_SAMPLE": str(log_sample),
+        "POLL": str(poll),
+        "SIGNALS_TOKEN_FILE": str(signals_token_file.resolve()) if signals_token_file else "",
+        "WEBHOOK": webhook or "",
+    }
     try:
-        pub = load_public_key(public_key.read_bytes()) if public_key else None
-    except (OSError, BundleError) as exc:
-        _fail(f"{public_key}: {exc}")
-    loader: Loader
-    if policy is not None:
-        loader = dir_loader(policy)
-    elif bundle is not None and bundle.startswith(("http://", "https://")):
-        loader = HttpBundleLoader(bundle, pub)
-    else:
-        loader = file_bundle_loader(Path(str(bundle)), pub)
-    sink = JsonLinesSink(decision_log.open("a", encoding="utf-8")) if decision_log else None
-    pdp = PDP(loader, sink=sink)
-    if not pdp.reload():
-        _fail(f"cannot load policy: {pdp.last_error}")
-    if workers != 1:
-        _fail("--workers > 1: run several `kijun access serve` processes behind the PEP (state is per process)")
-    install_sighup_reload(pdp)
-    app_ = create_app(pdp, poll_seconds=poll)
-    typer.echo(f"kijun PDP on http://{host}:{port} (policy revision {pdp.revision})", err=True)
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+        app_ = app_from_settings(settings)  # loads and validates here, so errors surface before serving
+    except (RuntimeError, OSError, ValueError) as exc:
+        _fail(str(exc))
+    pdp = app_.state.pdp
+    typer.echo(f"kijun PDP on http://{host}:{port} (policy revision {pdp.revision}, {workers} worker(s))", err=True)
+    if workers == 1:
+        install_sighup_reload(pdp)
+        uvicorn.run(app_, host=host, port=port, log_level="warning")
+    else:  # each worker process builds its own PDP from the same settings; SIGHUP restarts them
+        os.environ.update({ENV_PREFIX + key: value for key, value in settings.items()})
+        uvicorn.run("kijun.access.server:app_from_env", factory=True, host=host, port=port,
+                    workers=workers, log_level="warning")
 
 
 __all__ = ["app"]

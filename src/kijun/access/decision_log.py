@@ -85,6 +85,14 @@ class JsonLinesSink:
         self._stream = stream
         self._lock = threading.Lock()
 
+    @classmethod
+    def open(cls, path: str) -> JsonLinesSink:
+        return cls(open(path, "a", encoding="utf-8"))  # noqa: SIM115 - closed by close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stream.close()
+
     def write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         with self._lock:

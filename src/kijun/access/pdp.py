@@ -8,6 +8,9 @@ and never loosens it.
 
 from __future__ import annotations
 
+import json
+import queue
+import random
 import threading
 import urllib.request
 from collections import Counter
@@ -74,8 +77,58 @@ class HttpBundleLoader:
         return source
 
 
+class WebhookNotifier:
+    """Posts re-evaluation results (sessions to revoke / step up) to the PEP side's webhook.
+
+    Sending happens on one background thread fed by a bounded queue, so a slow receiver never
+    blocks decisions; when the queue is full the notification is dropped and counted.
+    """
+
+    def __init__(self, url: str, timeout: float = 1.0, max_pending: int = 1000) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"webhook URL must be http(s): {url!r}")
+        self.url = url
+        self.timeout = timeout
+        self.dropped = 0
+        self.failed = 0
+        self.sent = 0
+        self._queue: queue.Queue[dict[str, Any]] = queue.Queue(max_pending)
+        self._thread = threading.Thread(target=self._run, name="kijun-webhook", daemon=True)
+        self._thread.start()
+
+    def __call__(self, result: Reevaluation) -> None:
+        payload = {"revoke": result.revoke, "step_up": result.step_up}
+        try:
+            self._queue.put_nowait(payload)
+        except queue.Full:
+            self.dropped += 1
+
+    def _run(self) -> None:
+        while True:
+            payload = self._queue.get()
+            request = urllib.request.Request(  # noqa: S310 - scheme checked in __init__
+                self.url, data=json.dumps(payload).encode(), method="POST",
+                headers={"Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout):  # noqa: S310
+                    self.sent += 1
+            except OSError:
+                self.failed += 1
+            finally:
+                self._queue.task_done()
+
+    def flush(self) -> None:
+        """Wait until every queued notification has been attempted (tests, shutdown)."""
+        self._queue.join()
+
+
 class PDP:
-    """Decides with the current policy; reloads atomically; remembers sessions and signals."""
+    """Decides with the current policy; reloads atomically; remembers sessions and signals.
+
+    ``log_sample`` (0..1) samples *allow* decisions into the decision log; deny and step-up
+    decisions are always written.
+    """
 
     def __init__(
         self,
@@ -86,6 +139,8 @@ class PDP:
         sink: DecisionSink | None = None,
         masking: MaskingRules | None = None,
         on_revoke: Callable[[Reevaluation], None] | None = None,
+        log_sample: float = 1.0,
+        rand: Callable[[], float] = random.random,
     ) -> None:
         self._loader = loader
         self._clock = clock
@@ -93,6 +148,8 @@ class PDP:
         self._sink = sink
         self._masking = masking or MaskingRules()
         self._on_revoke = on_revoke
+        self._log_sample = log_sample
+        self._rand = rand
         self._lock = threading.Lock()
         self.engine: Engine | None = None
         self.routes = RouteTable()
@@ -132,7 +189,7 @@ class PDP:
         decision = engine.decide(effective)
         self.counters[f"decision_{decision.decision}"] += 1
         self.sessions.record(effective, decision)
-        if self._sink is not None:
+        if self._sink is not None and (decision.decision != "allow" or self._rand() < self._log_sample):
             self._sink.write(log_record(effective, decision, self._masking, path=path))
         return decision
 
@@ -170,4 +227,4 @@ class PDP:
         return "\n".join(lines) + "\n"
 
 
-__all__ = ["PDP", "HttpBundleLoader", "Loader", "dir_loader", "file_bundle_loader"]
+__all__ = ["PDP", "HttpBundleLoader", "Loader", "WebhookNotifier", "dir_loader", "file_bundle_loader"]

@@ -36,6 +36,67 @@ class Signal(BaseModel):
     posture: dict[str, Any] = Field(default_factory=dict)  # device fields, for device_posture_changed
 
 
+CAEP = "https://schemas.openid.net/secevent/caep/event-type/"
+RISC = "https://schemas.openid.net/secevent/risc/event-type/"
+
+
+def _ident(part: Any) -> str | None:
+    if not isinstance(part, dict):
+        return None
+    value = part.get("id") or part.get("sub") or part.get("email") or part.get("uri")
+    return str(value) if value else None
+
+
+def _subject_id(event: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(device id, user id, session id) named by a SET event's subject.
+
+    A simple subject (``{"format": "opaque", "id": ...}``) names whatever the event type is
+    about, so its id fills every slot; a complex subject names ``device``/``user``/``session``.
+    """
+    subject = event.get("subject")
+    if not isinstance(subject, dict):
+        return None, None, None
+    if "format" in subject:
+        ident = _ident(subject)
+        return ident, ident, ident
+    return _ident(subject.get("device")), _ident(subject.get("user")), _ident(subject.get("session"))
+
+
+def signals_from_set(payload: dict[str, Any]) -> list[Signal]:
+    """Map a Shared Signals SET payload (already verified and decoded) to kijun signals.
+
+    CAEP ``session-revoked`` -> session_revoked; CAEP ``device-compliance-change`` ->
+    edr_alert (``not-compliant``) / edr_cleared (``compliant``); RISC ``account-disabled`` /
+    ``account-purged`` -> user_disabled. Other event types are ignored.
+    """
+    events = payload.get("events")
+    if not isinstance(events, dict):
+        raise ValueError("a SET payload needs an 'events' object")
+    out: list[Signal] = []
+    for event_type, event in events.items():
+        if not isinstance(event, dict):
+            continue
+        device, user, session = _subject_id(event)
+        if event_type == CAEP + "session-revoked" and session:
+            out.append(Signal(kind="session_revoked", session_id=session))
+        elif event_type == CAEP + "device-compliance-change" and device:
+            status = event.get("current_status")
+            if status == "not-compliant":
+                out.append(Signal(kind="edr_alert", device_id=device))
+            elif status == "compliant":
+                out.append(Signal(kind="edr_cleared", device_id=device))
+        elif event_type in (RISC + "account-disabled", RISC + "account-purged") and user:
+            out.append(Signal(kind="user_disabled", user_id=user))
+    return out
+
+
+def signals_from_json(data: Any) -> list[Signal]:
+    """Accept kijun's simple signal JSON or a decoded SET payload (object with ``events``)."""
+    if isinstance(data, dict) and "events" in data and "kind" not in data:
+        return signals_from_set(data)
+    return [Signal.model_validate(data)]
+
+
 @dataclass(frozen=True)
 class ActiveSession:
     session_id: str
@@ -191,6 +252,9 @@ class SignalOverlay:
                 self._users.popitem(last=False)
 
     def apply(self, request: AccessRequest) -> AccessRequest:
+        """The request with what signals told us folded in. Signals only ever tighten: a flag is
+        set to false if a signal said so, patch age takes the larger value; a signal can never
+        make a device look better than its PEP reports."""
         now = self._clock()
         device_id, user_id = request.context.device.id, request.principal.id
         entry = self._devices.get(device_id)
@@ -200,13 +264,22 @@ class SignalOverlay:
         if not override and not disabled:
             return request
         data = request.model_dump(mode="json")
-        data["context"]["device"].update(override)
+        device = data["context"]["device"]
+        for key, value in override.items():
+            if key == "os_patch_age_days" and isinstance(value, int):
+                device[key] = max(device[key], value)
+            elif key in device and isinstance(device[key], bool) and value is False:
+                device[key] = False
         if disabled:
             data["principal"]["disabled"] = True
         return AccessRequest.model_validate(data)
 
 
 __all__ = [
+    "CAEP",
+    "RISC",
+    "signals_from_json",
+    "signals_from_set",
     "ActiveSession",
     "SignalOverlay",
     "Reevaluation",

@@ -3,7 +3,7 @@
 Endpoints:
 
 * ``POST /v1/decide``            AccessRequest JSON -> Decision JSON (200; 400 bad input; 503 no policy)
-* ``POST /v1/signals``           Signal JSON -> {revoke, step_up, keep} session ids
+* ``POST /v1/signals``           Signal JSON or a CAEP/RISC SET payload -> {revoke, step_up, keep}
 * ``GET  /v1/authz/nginx``       nginx ``auth_request``: X-Original-Method / X-Original-URI + identity
                                  headers -> 200 allow, 401 step-up or sign-in, 403 deny
 * ``ANY  /v1/authz/envoy/<path>`` Envoy ext_authz HTTP service: the original method and path
@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
+import os
 import signal as os_signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -33,7 +35,7 @@ from starlette.routing import Route
 from .model import AccessRequest, Decision
 from .pdp import PDP
 from .pep import PepError, PepInput, Unauthenticated, request_from_headers
-from .reeval import Signal
+from .reeval import signals_from_json
 
 MAX_BODY = 64 * 1024
 ENVOY_PREFIX = "/v1/authz/envoy"
@@ -44,10 +46,18 @@ def _deny_json(status: int, error: str) -> JSONResponse:
 
 
 async def _json_body(request: Request) -> Any:
-    body = await request.body()
-    if len(body) > MAX_BODY:
+    """Read a JSON body, refusing (without buffering) anything over MAX_BODY bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
         raise ValueError(f"request body over {MAX_BODY} bytes")
-    return json.loads(body)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise ValueError(f"request body over {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return json.loads(b"".join(chunks))
 
 
 def _decision_headers(decision: Decision) -> dict[str, str]:
@@ -72,8 +82,17 @@ def install_sighup_reload(pdp: PDP) -> Any:
     return os_signal.signal(os_signal.SIGHUP, lambda _sig, _frame: pdp.reload())
 
 
-def create_app(pdp: PDP, *, poll_seconds: float = 0.0) -> Starlette:
-    """Build the ASGI app around a PDP. The caller decides whether to load a policy first."""
+def create_app(
+    pdp: PDP,
+    *,
+    poll_seconds: float = 0.0,
+    signals_token: str | None = None,
+    on_shutdown: Callable[[], None] | None = None,
+) -> Starlette:
+    """Build the ASGI app around a PDP. The caller decides whether to load a policy first.
+
+    ``signals_token``: when set, ``POST /v1/signals`` needs ``Authorization: Bearer <token>``.
+    """
 
     async def decide(request: Request) -> Response:
         try:
@@ -88,12 +107,23 @@ def create_app(pdp: PDP, *, poll_seconds: float = 0.0) -> Starlette:
         return JSONResponse(decision.model_dump(mode="json"), headers=_decision_headers(decision))
 
     async def signals(request: Request) -> Response:
+        if signals_token is not None:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {signals_token}".encode()):
+                return JSONResponse({"error": "signals need the configured bearer token"}, status_code=401)
         try:
-            sig = Signal.model_validate(await _json_body(request))
-            result = pdp.signal(sig)
+            parsed = signals_from_json(await _json_body(request))
+            revoke: list[str] = []
+            step_up: list[str] = []
+            keep: list[str] = []
+            for sig in parsed:
+                result = pdp.signal(sig)
+                revoke += result.revoke
+                step_up += result.step_up
+                keep += result.keep
         except (ValueError, ValidationError) as exc:
             return JSONResponse({"error": str(exc).splitlines()[0]}, status_code=400)
-        return JSONResponse({"revoke": result.revoke, "step_up": result.step_up, "keep": result.keep})
+        return JSONResponse({"signals": len(parsed), "revoke": revoke, "step_up": step_up, "keep": keep})
 
     def proxied(method: str, uri: str, request: Request, path: str) -> Response:
         headers = {k.lower(): v for k, v in request.headers.items()}
@@ -149,6 +179,8 @@ def create_app(pdp: PDP, *, poll_seconds: float = 0.0) -> Starlette:
         finally:
             if poller is not None:
                 poller.cancel()
+            if on_shutdown is not None:
+                on_shutdown()
 
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     routes = [
@@ -160,7 +192,48 @@ def create_app(pdp: PDP, *, poll_seconds: float = 0.0) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.pdp = pdp
+    return app
 
 
-__all__ = ["ENVOY_PREFIX", "create_app", "install_sighup_reload"]
+ENV_PREFIX = "KIJUN_ACCESS_"
+
+
+def app_from_env() -> Starlette:
+    """ASGI factory for multi-process serving (``uvicorn --factory``): configuration comes from
+    ``KIJUN_ACCESS_*`` environment variables set by ``kijun access serve --workers N``."""
+    return app_from_settings({k.removeprefix(ENV_PREFIX): v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)})
+
+
+def app_from_settings(env: dict[str, str]) -> Starlette:
+    """Build a loaded PDP app from settings: POLICY (dir) or BUNDLE (file/URL), PUBLIC_KEY (PEM
+    path), DECISION_LOG (path), POLL (seconds), SIGNALS_TOKEN_FILE (path), WEBHOOK (URL),
+    LOG_SAMPLE (0..1). Raises RuntimeError when no policy can be loaded."""
+    from pathlib import Path
+
+    from .bundle import load_public_key
+    from .decision_log import JsonLinesSink
+    from .pdp import HttpBundleLoader, Loader, WebhookNotifier, dir_loader, file_bundle_loader
+
+    public_key = load_public_key(Path(env["PUBLIC_KEY"]).read_bytes()) if env.get("PUBLIC_KEY") else None
+    loader: Loader
+    if env.get("POLICY"):
+        loader = dir_loader(Path(env["POLICY"]))
+    elif env.get("BUNDLE", "").startswith(("http://", "https://")):
+        loader = HttpBundleLoader(env["BUNDLE"], public_key)
+    elif env.get("BUNDLE"):
+        loader = file_bundle_loader(Path(env["BUNDLE"]), public_key)
+    else:
+        raise RuntimeError("set KIJUN_ACCESS_POLICY or KIJUN_ACCESS_BUNDLE")
+    sink = JsonLinesSink.open(env["DECISION_LOG"]) if env.get("DECISION_LOG") else None
+    notifier = WebhookNotifier(env["WEBHOOK"]) if env.get("WEBHOOK") else None
+    pdp = PDP(loader, sink=sink, on_revoke=notifier, log_sample=float(env.get("LOG_SAMPLE", "1")))
+    if not pdp.reload():
+        raise RuntimeError(f"cannot load policy: {pdp.last_error}")
+    token = Path(env["SIGNALS_TOKEN_FILE"]).read_text("utf-8").strip() if env.get("SIGNALS_TOKEN_FILE") else None
+    return create_app(pdp, poll_seconds=float(env.get("POLL", "0")), signals_token=token,
+                      on_shutdown=sink.close if sink else None)
+
+
+__all__ = ["ENVOY_PREFIX", "ENV_PREFIX", "app_from_env", "app_from_settings", "create_app", "install_sighup_reload"]
