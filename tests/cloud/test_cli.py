@@ -84,6 +84,7 @@ def test_checklist(tmp_path: Path) -> None:
     assert items["access_rights_review"]["due_on"] == "2025-09-29"
     text = runner.invoke(app, ["checklist", str(path), "--start", "2025-07-01"])
     assert "end_of_use" in text.stdout
+    assert "planning     2025-07-01 review_against_criteria" in text.stdout
 
 
 def test_ismap_parse_and_import(tmp_path: Path) -> None:

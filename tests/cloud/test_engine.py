@@ -149,3 +149,18 @@ def test_policy_validation() -> None:
     assert policy_from_data(None).allowed_locations_confidential == ("JP",)
     shipped = yaml.safe_load(resources.files("kijun.cloud").joinpath("data/policy.yaml").read_text(encoding="utf-8"))
     assert policy_from_data(shipped) == policy_from_data({})  # the YAML documents exactly the defaults
+
+
+def test_agency_files_load_from_paths_in_cp932(tmp_path: Any) -> None:
+    from kijun.cloud.lifecycle import load_duties
+    from kijun.cloud.policy import load_policy as lp
+
+    for name, loader in (("rules", load_rules), ("lifecycle", load_duties), ("policy", lp)):
+        shipped = resources.files("kijun.cloud").joinpath(f"data/{name}.yaml").read_text(encoding="utf-8")
+        path = tmp_path / f"{name}.yaml"
+        path.write_bytes(shipped.encode("cp932"))
+        assert loader(path) == loader(None)  # type: ignore[operator]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: x\nconditions: {}\nrules: [{id: a}]\n", encoding="utf-8")
+    with pytest.raises(RuleError, match=r"broken.yaml: rules.0"):
+        load_rules(broken)

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from kijun.classification.datafile import read_yaml, validate
 from kijun.classification.levels import Availability, Classification, Confidentiality, Integrity
-from kijun.classification.textio import first_error, read_text
 
 Aspect = Literal["confidentiality", "integrity", "availability"]
 ASPECTS: tuple[Aspect, ...] = ("confidentiality", "integrity", "availability")
@@ -210,21 +208,14 @@ def _unbool_keys(data: Any) -> Any:
 
 
 def guide_from_data(data: Any, source: str = "<data>") -> GuideTree:
-    data = _unbool_keys(data)
-    try:
-        tree = GuideTree.model_validate(data)
-    except ValidationError as exc:
-        raise GuideError(f"{source}: {first_error(exc)}") from exc
+    tree = validate(GuideTree, _unbool_keys(data), source, GuideError)
     tree.check()
     return tree
 
 
 def load_guide(path: Path | None = None) -> GuideTree:
     """The agency's tree from ``path``, or the shipped default."""
-    if path is None:
-        text = resources.files("kijun.classification").joinpath("data/guide.yaml").read_text(encoding="utf-8")
-        return guide_from_data(yaml.safe_load(text), "default guide")
-    return guide_from_data(yaml.safe_load(read_text(path)), str(path))
+    return guide_from_data(*read_yaml(path, "kijun.classification", "data/guide.yaml"))
 
 
 def answers_from_data(data: Any, source: str) -> tuple[dict[str, bool], dict[str, int]]:

@@ -11,14 +11,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kijun.classification.textio import first_error, read_text
+from kijun.classification.datafile import read_yaml, validate
 
 SECTION = "1.2(2)"
 STANDARD_CODES: frozenset[str] = frozenset(
@@ -109,19 +107,11 @@ def vocabulary_from_data(data: Any, source: str = "<data>") -> RestrictionVocabu
     """Build a vocabulary from parsed YAML (``{restrictions: [...]}``)."""
     if not isinstance(data, dict) or not isinstance(data.get("restrictions"), list):
         raise VocabularyError(f"{source}: expected a mapping with a 'restrictions' list")
-    items: list[RestrictionDef] = []
-    for n, row in enumerate(data["restrictions"], start=1):
-        try:
-            items.append(RestrictionDef.model_validate(row))
-        except ValidationError as exc:
-            raise VocabularyError(f"{source}: restriction #{n}: {first_error(exc)}") from exc
+    items = [validate(RestrictionDef, row, f"{source}: restriction #{n}", VocabularyError)
+             for n, row in enumerate(data["restrictions"], start=1)]
     return RestrictionVocabulary(tuple(items))
 
 
 def load_vocabulary(path: Path | None = None) -> RestrictionVocabulary:
     """Load the agency's vocabulary file, or the shipped default when ``path`` is None."""
-    if path is None:
-        text = resources.files("kijun.classification").joinpath("data/handling_restrictions.yaml").read_text(
-            encoding="utf-8")
-        return vocabulary_from_data(yaml.safe_load(text), "default vocabulary")
-    return vocabulary_from_data(yaml.safe_load(read_text(path)), str(path))
+    return vocabulary_from_data(*read_yaml(path, "kijun.classification", "data/handling_restrictions.yaml"))

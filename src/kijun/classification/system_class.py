@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kijun.classification.datafile import read_yaml, validate
 from kijun.classification.levels import Classification, highest
-from kijun.classification.textio import first_error, read_text
 
 Impact = Literal["low", "medium", "high"]
 IMPACT_ORDER: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
@@ -124,18 +122,12 @@ def classify_system(standard: ClassificationStandard, profile: SystemProfile) ->
 
 
 def standard_from_data(data: Any, source: str = "<data>") -> ClassificationStandard:
-    try:
-        return ClassificationStandard.model_validate(data)
-    except ValidationError as exc:
-        raise SystemClassError(f"{source}: {first_error(exc)}") from exc
+    return validate(ClassificationStandard, data, source, SystemClassError)
 
 
 def load_standard(path: Path | None = None) -> ClassificationStandard:
-    if path is None:
-        text = resources.files("kijun.classification").joinpath("data/system_classes.yaml").read_text(
-            encoding="utf-8")
-        return standard_from_data(yaml.safe_load(text), "default system classification standard")
-    return standard_from_data(yaml.safe_load(read_text(path)), str(path))
+    """The agency's standard, or the shipped default (data/system_classes.yaml)."""
+    return standard_from_data(*read_yaml(path, "kijun.classification", "data/system_classes.yaml"))
 
 
 def class_ids(standard: ClassificationStandard) -> Iterable[str]:

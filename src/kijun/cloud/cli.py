@@ -99,7 +99,7 @@ def checklist_cmd(
                "items": [i.model_dump(mode="json") for i in items]})
         return
     for i in items:
-        typer.echo(f"{i.phase:<12} {i.due_on or '-':<10} {i.duty_id:<28} {i.text_ja}")
+        typer.echo(f"{i.phase:<12} {str(i.due_on or '-'):<10} {i.duty_id:<28} {i.text_ja}")
 
 
 def _import_doc(imp: IsmapImport, as_of: date, warn_days: int) -> dict[str, Any]:

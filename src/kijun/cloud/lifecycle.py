@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kijun.classification.textio import first_error, read_text
+from kijun.classification.datafile import read_yaml, validate
 from kijun.cloud.facts import FactValue
 from kijun.cloud.policy import UsePolicy
 from kijun.cloud.rules import PHASES, Phase, RuleError, When, check_cites, check_when, when_matches
@@ -138,14 +136,9 @@ def overdue(items: Iterable[ChecklistItem], as_of: date) -> list[ChecklistItem]:
 
 
 def duties_from_data(data: Any, source: str = "<data>") -> DutySet:
-    try:
-        return DutySet.model_validate(data)
-    except ValidationError as exc:
-        raise RuleError(f"{source}: {first_error(exc)}") from exc
+    return validate(DutySet, data, source, RuleError)
 
 
 def load_duties(path: Path | None = None) -> DutySet:
-    if path is None:
-        text = resources.files("kijun.cloud").joinpath("data/lifecycle.yaml").read_text(encoding="utf-8")
-        return duties_from_data(yaml.safe_load(text), "default lifecycle duties")
-    return duties_from_data(yaml.safe_load(read_text(path)), str(path))
+    """The agency's duties file, or the shipped default (data/lifecycle.yaml)."""
+    return duties_from_data(*read_yaml(path, "kijun.cloud", "data/lifecycle.yaml"))

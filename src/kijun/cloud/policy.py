@@ -7,14 +7,12 @@ file of the same fields.
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kijun.classification.textio import first_error, read_text
+from kijun.classification.datafile import read_yaml, validate
 
 
 class PolicyError(ValueError):
@@ -49,17 +47,9 @@ class UsePolicy(BaseModel):
 
 
 def policy_from_data(data: Any, source: str = "<data>") -> UsePolicy:
-    if data is None:
-        data = {}
-    try:
-        return UsePolicy.model_validate(data)
-    except ValidationError as exc:
-        raise PolicyError(f"{source}: {first_error(exc)}") from exc
+    return validate(UsePolicy, {} if data is None else data, source, PolicyError)
 
 
 def load_policy(path: Path | None = None) -> UsePolicy:
     """The agency's policy file, or the shipped default (data/policy.yaml)."""
-    if path is None:
-        text = resources.files("kijun.cloud").joinpath("data/policy.yaml").read_text(encoding="utf-8")
-        return policy_from_data(yaml.safe_load(text), "default policy")
-    return policy_from_data(yaml.safe_load(read_text(path)), str(path))
+    return policy_from_data(*read_yaml(path, "kijun.cloud", "data/policy.yaml"))

@@ -11,14 +11,12 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kijun.classification.textio import first_error, read_text
+from kijun.classification.datafile import read_yaml, validate
 from kijun.cloud.facts import FACT_VALUES, PARAMS, FactValue
 
 Decision = Literal["permitted", "permitted_with_conditions", "needs_review", "needs_exception", "not_permitted"]
@@ -139,14 +137,9 @@ class RuleSet(BaseModel):
 
 
 def rules_from_data(data: Any, source: str = "<data>") -> RuleSet:
-    try:
-        return RuleSet.model_validate(data)
-    except ValidationError as exc:
-        raise RuleError(f"{source}: {first_error(exc)}") from exc
+    return validate(RuleSet, data, source, RuleError)
 
 
 def load_rules(path: Path | None = None) -> RuleSet:
-    if path is None:
-        text = resources.files("kijun.cloud").joinpath("data/rules.yaml").read_text(encoding="utf-8")
-        return rules_from_data(yaml.safe_load(text), "default rules")
-    return rules_from_data(yaml.safe_load(read_text(path)), str(path))
+    """The agency's rules file, or the shipped default (data/rules.yaml)."""
+    return rules_from_data(*read_yaml(path, "kijun.cloud", "data/rules.yaml"))
