@@ -19,6 +19,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 from typing import Final
 
 ANY: Final = "\x00ANY"
@@ -139,11 +140,16 @@ def _split_fs(body: str) -> list[str]:
     return parts
 
 
+_PLAIN = re.compile(r"[^\\*?]*")
+
+
 def _parse_value(raw: str, allow_wild: bool) -> tuple[str, re.Pattern[str] | None]:
     if raw == "*" or raw == "":
         return ANY, None
     if raw == "-":
         return NA, None
+    if _PLAIN.fullmatch(raw):  # fast path: no quoting, no wildcards
+        return raw.lower(), None
     logical: list[str] = []
     regex: list[str] = []
     wild = False
@@ -177,13 +183,32 @@ def _parse_value(raw: str, allow_wild: bool) -> tuple[str, re.Pattern[str] | Non
     return "".join(logical), None
 
 
+_NO_WILD: Final = (None,) * N_ATTR
+
+
 def parse_cpe(fs: str, *, allow_wildcards: bool = True) -> Cpe:
-    """Parse a CPE 2.3 formatted string (``cpe:2.3:...``) or a 2.2 URI (``cpe:/...``)."""
+    """Parse a CPE 2.3 formatted string (``cpe:2.3:...``) or a 2.2 URI (``cpe:/...``).
+
+    Results are memoised (names are immutable and NVD repeats the same criteria strings often).
+    """
+    return _parse_cached(fs, allow_wildcards)
+
+
+@lru_cache(maxsize=262144)
+def _parse_cached(fs: str, allow_wildcards: bool) -> Cpe:
     if fs.startswith("cpe:/"):
         return parse_cpe22(fs)
     if not fs.startswith("cpe:2.3:"):
         raise CpeError(f"not a CPE 2.3 formatted string: {fs!r}")
-    comps = _split_fs(fs[8:])
+    body = fs[8:]
+    if "\\" not in body:  # fast path: no quoting; only lone "*" may carry an asterisk
+        comps = body.split(":")
+        if len(comps) == N_ATTR and not any(("*" in c or "?" in c) and c != "*" for c in comps):
+            vals = tuple(ANY if c in ("*", "") else NA if c == "-" else c.lower() for c in comps)
+            if vals[0] not in ("a", "o", "h", ANY):
+                raise CpeError(f"CPE part must be a, o or h: {fs!r}")
+            return Cpe(vals, _NO_WILD)
+    comps = _split_fs(body)
     if len(comps) != N_ATTR:
         raise CpeError(f"CPE has {len(comps)} attributes, expected {N_ATTR}: {fs!r}")
     values: list[str] = []
