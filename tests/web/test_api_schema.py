@@ -14,10 +14,20 @@ schema.app = application
 
 
 @pytest.fixture
-def token(demo) -> str:  # type: ignore[no-untyped-def]
+def token(demo):  # type: ignore[no-untyped-def]
+    """A token; and, like Django's test client, keep the test's DB connection across requests."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     from kijun.core.tokens import issue_token
 
-    return issue_token(demo["users"]["admin"], "schemathesis", 30)[1]
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield issue_token(demo["users"]["admin"], "schemathesis", 30)[1]
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db

@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def page(live_server, settings):  # type: ignore[no-untyped-def]
+def page(demo, live_server, settings):  # type: ignore[no-untyped-def]
+    # `demo` first: DB work must happen before Playwright starts its greenlets (own DB connections).
     if CHROMIUM is None:
         if os.environ.get("CI") == "true":
             pytest.fail("CI: chromium is required for browser tests (.ci/run installs it)")

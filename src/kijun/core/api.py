@@ -18,12 +18,12 @@ from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
+from ..web.pagination import Paging
 from . import audit
 from .models import ApiToken, AuditEntry, OrgUnit, RoleAssignment, User
 from .permissions import access_for
 from .roles import ROLES, Perm
 from .services import PermissionDeniedError, grant_role, revoke_role, save_unit
-from ..web.pagination import Paging
 from .tokens import issue_token
 
 router = Router(tags=["core"])

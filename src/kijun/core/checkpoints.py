@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import auditchain
-from .audit import locked_head, chain_rows
+from .audit import chain_rows, locked_head
 from .models import AuditCheckpoint
 
 KEY_NAME = "kijun-audit"

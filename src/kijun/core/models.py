@@ -135,6 +135,9 @@ class AuditCheckpoint(models.Model):
     class Meta:
         ordering = ["-size"]
 
+    def __str__(self) -> str:
+        return f"checkpoint @{self.size}"
+
 
 class AuditHead(models.Model):
     """Single row locked while appending, so concurrent writers never fork the chain."""
@@ -143,6 +146,9 @@ class AuditHead(models.Model):
     seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64)
 
+    def __str__(self) -> str:
+        return f"head @{self.seq}"
+
 
 class LoginFailure(models.Model):
     """Failed sign-in attempts, for throttling by account and by source address."""
@@ -150,6 +156,9 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     source_ip = models.CharField(max_length=64, db_index=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.source_ip}"
 
 
 class ApiToken(models.Model):
@@ -189,6 +198,9 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="uniq_notification_key")]
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class JobRun(models.Model):
     """When each periodic job last ran and how it went (for `kijun jobs run` and the scheduler)."""
@@ -201,3 +213,6 @@ class JobRun(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.started_at:%Y-%m-%d %H:%M}"

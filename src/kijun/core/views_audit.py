@@ -80,7 +80,7 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
             ])
 
     audit.record("audit.export", "audit_log", "", "CSV export", request=request,
-                 after={"filters": {k: v for k, v in request.GET.items()}})
+                 after={"filters": dict(request.GET.items())})
     name = f"kijun-audit-{timezone.localdate().isoformat()}.csv"
     resp = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="{name}"'
