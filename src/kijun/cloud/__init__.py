@@ -1,6 +1,7 @@
 """External and cloud service use (R7 §4.2): ISMAP list, use-decision engine, lifecycle
 duties and the register of approved services. Pure engine: no Django import."""
 
+from kijun.cloud.approval import Approval, ApprovalError, approve
 from kijun.cloud.engine import Assessment, Condition, Engine, Reason, assess
 from kijun.cloud.ismap import IsmapEntry, IsmapImport, RowError, parse_csv_bytes, parse_file, parse_xlsx_bytes
 from kijun.cloud.ismap_diff import IsmapDiff, diff_entries, expiry_warnings
@@ -17,6 +18,8 @@ from kijun.cloud.register import (
 from kijun.cloud.request import InformationItem, IsmapClaim, ServiceFacts, SystemRef, TaskSpec, UseRequest
 
 __all__ = [
+    "Approval",
+    "ApprovalError",
     "Assessment",
     "ChecklistItem",
     "Condition",
@@ -35,6 +38,7 @@ __all__ = [
     "TaskSpec",
     "UseRequest",
     "UsePolicy",
+    "approve",
     "assess",
     "check_register",
     "checklist",

@@ -58,6 +58,7 @@ class ServiceSummary(BaseModel):
     contract_basis: str | None
     ismap_kind: str
     ismap_registration_number: str | None
+    ismap_expires_on: date | None
     ismap_status: str
 
 
@@ -176,6 +177,7 @@ def assess(request: UseRequest, *, as_of: date, rules: RuleSet, duties: DutySet,
             ismap_kind=str(facts["ismap_kind"]),
             ismap_registration_number=(sheet.ismap_entry.registration_number if sheet.ismap_entry
                                        else svc.ismap.registration_number),
+            ismap_expires_on=sheet.ismap_entry.expires_on if sheet.ismap_entry else svc.ismap.expires_on,
             ismap_status=str(facts["ismap_status"])),
         classification=ClassificationSummary(
             confidentiality=int(cls.confidentiality), integrity=int(cls.integrity),
