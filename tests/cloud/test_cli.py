@@ -97,6 +97,14 @@ def test_ismap_parse_and_import(tmp_path: Path) -> None:
         assert [w["registration_number"] for w in doc["expiry_warnings"]] == ["X21-0001-1", "X23-0003-1"]
     strict = runner.invoke(app, ["ismap", "parse", str(FIX / "ismap_synthetic_utf8.csv"), "--strict"])
     assert strict.exit_code == 1 and "row 9" in strict.stderr
+    with_prev = runner.invoke(app, ["ismap", "import", str(FIX / "ismap_synthetic_cp932.csv"), "--previous",
+                                    str(FIX / "ismap_synthetic_utf8.csv"), "--as-of", "2025-07-01", "--json"])
+    diff = json.loads(with_prev.stdout)["diff"]
+    assert [e["registration_number"] for e in diff["added"]] == ["X24-0010-1", "X24-0011-1"]
+    assert len(diff["removed"]) == 4
+    text_prev = runner.invoke(app, ["ismap", "import", str(FIX / "ismap_synthetic_cp932.csv"), "--previous",
+                                    str(FIX / "ismap_synthetic_utf8.csv")])
+    assert "2 added, 4 removed, 0 changed" in text_prev.stdout
     clean = runner.invoke(app, ["ismap", "parse", str(FIX / "ismap_synthetic_cp932.csv"), "--strict"])
     assert clean.exit_code == 0 and "2 entries" in clean.stdout
     bad = tmp_path / "x.csv"

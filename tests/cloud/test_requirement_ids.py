@@ -14,7 +14,8 @@ from kijun.cloud.rules import REQ_ID, load_rules
 from tests.cloud.refids import R7_TEXT, r7_ids
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "kijun"
-QUOTED_ID = re.compile(r"\"(\d\.\d(?:\.\d)?\(\d+\)(?:\([a-z]+\))*)\"")
+ANY_ID = re.compile(r"(?<![\d.])(\d\.\d(?:\.\d)?\(\d+\)(?:\([a-z]+\))*)")
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 pytestmark = pytest.mark.skipif(not R7_TEXT.exists(), reason="../shared reference text not present")
 
@@ -26,10 +27,17 @@ def _all_cited() -> set[str]:
     cited |= {c for d in load_duties().duties for c in d.cites}
     cited |= set(SYSTEM_CLASS_CITES)
     cited |= {q.section for q in load_guide().questions.values()}
-    for pkg in ("cloud", "classification"):
-        for path in (SRC / pkg).rglob("*.py"):
-            cited |= set(QUOTED_ID.findall(path.read_text(encoding="utf-8")))
     return cited
+
+
+def _mentioned() -> set[str]:
+    """Every id-shaped token in our code, data and docs (messages and prose included)."""
+    paths = [p for pkg in ("cloud", "classification") for p in (SRC / pkg).rglob("*") if p.suffix in {".py", ".yaml"}]
+    paths += [DOCS / "cloud.md", DOCS / "classification.md"]
+    found: set[str] = set()
+    for path in paths:
+        found |= set(ANY_ID.findall(path.read_text(encoding="utf-8")))
+    return found
 
 
 def test_parser_sees_the_structure() -> None:
@@ -43,3 +51,9 @@ def test_every_cited_id_exists_in_r7() -> None:
     assert len(cited) > 40
     assert all(REQ_ID.match(c) for c in cited)
     assert sorted(cited - r7_ids()) == []
+
+
+def test_every_id_mentioned_in_code_data_and_docs_exists_in_r7() -> None:
+    mentioned = _mentioned()
+    assert {"2.1.1(8)(a)(i)", "2.2.2(2)(b)", "4.2.2(1)(c)(iii)"} <= mentioned
+    assert sorted(mentioned - r7_ids()) == []

@@ -118,6 +118,7 @@ def ismap_parse(
     liu: Annotated[bool | None, typer.Option("--liu/--not-liu", help="force the LIU flag for the whole file")] = None,
     warn_days: Annotated[int, typer.Option("--warn-days", help="expiry warning window")] = 90,
     strict: Annotated[bool, typer.Option("--strict", help="exit 1 when any row has an error")] = False,
+    previous: Annotated[Path | None, typer.Option("--previous", help="the previous import, to diff against")] = None,
     as_of: AsOf = None,
     as_json: Json = False,
 ) -> None:
@@ -125,6 +126,9 @@ def ismap_parse(
     when = _date(as_of, "--as-of") or date.today()
     imp = guarded(lambda: parse_file(file, liu=liu))
     doc = _import_doc(imp, when, warn_days)
+    if previous is not None:
+        old = guarded(lambda: parse_file(previous))
+        doc["diff"] = diff_entries(old.entries, imp.entries, when).model_dump(mode="json")
     if as_json:
         emit(doc)
     else:
@@ -134,6 +138,10 @@ def ismap_parse(
             typer.echo(f"  row {e.row} {e.field}: {e.message} ({e.value!r})", err=True)
         for w in doc["expiry_warnings"]:
             typer.echo(f"  {w['status']}: {w['registration_number']} {w['service_name']} ({w['expires_on']})")
+        if "diff" in doc:
+            d = doc["diff"]
+            typer.echo(f"  since {previous}: {len(d['added'])} added, {len(d['removed'])} removed, "
+                       f"{len(d['changed'])} changed")
     if strict and imp.errors:
         raise typer.Exit(code=1)
 
