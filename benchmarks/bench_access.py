@@ -11,7 +11,8 @@ Runs, in one process on the same seeded requests against the shipped default pol
 
 and checks that the fast path and Cedar agree on every request. Then the HTTP PDP: p50/p99 of
 POST /v1/decide and GET /v1/authz/nginx through an in-process ASGI client, and optionally
-(--loopback) through uvicorn on 127.0.0.1 with a bounded thread-pool client.
+(--loopback) through uvicorn on 127.0.0.1 (1 and 2 worker processes) with a bounded
+thread-pool client (8 connections, --http-n requests).
 
     .venv/bin/python benchmarks/bench_access.py [--n 20000] [--naive-n 2000] [--loopback]
 """
@@ -183,7 +184,7 @@ async def http_in_process(n: int) -> list[dict[str, Any]]:
     return rows
 
 
-def http_loopback(n: int, concurrency: int) -> list[dict[str, Any]]:
+def http_loopback(n: int, concurrency: int, workers: int) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         policy = Path(tmp)
         (policy / "default.rules.yaml").write_text(shipped_default_rules(), "utf-8")
@@ -192,16 +193,20 @@ def http_loopback(n: int, concurrency: int) -> list[dict[str, Any]]:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         proc = subprocess.Popen([sys.executable, "-c", "from kijun.access.cli import app; app()", "serve",
-                                 "--policy", str(policy), "--port", str(port)],
+                                 "--policy", str(policy), "--port", str(port), "--workers", str(workers)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                    probe.request("GET", "/healthz")
+                    probe.getresponse().read()
+                    probe.close()
                     break
                 except OSError:
-                    time.sleep(0.1)
+                    time.sleep(0.2)
+            time.sleep(0.5 * workers)  # let every worker finish loading
             bodies = [json.dumps(r.model_dump(mode="json")) for r in make_requests(n, seed=9)]
             per_worker = n // concurrency
 
@@ -220,7 +225,7 @@ def http_loopback(n: int, concurrency: int) -> list[dict[str, Any]]:
             start = time.perf_counter()
             with ThreadPoolExecutor(concurrency) as pool:
                 lat = [x for part in pool.map(worker, range(concurrency)) for x in part]
-            return [row(f"HTTP loopback uvicorn, 1 process, concurrency {concurrency}", len(lat),
+            return [row(f"HTTP loopback POST /v1/decide, {workers} worker(s), conc. {concurrency}", len(lat),
                         time.perf_counter() - start, lat)]
         finally:
             proc.terminate()
@@ -238,7 +243,8 @@ def main() -> None:
     rows = in_process(args)
     rows += asyncio.run(http_in_process(args.http_n))
     if args.loopback:
-        rows += http_loopback(args.http_n, concurrency=8)
+        for workers in (1, 2):
+            rows += http_loopback(args.http_n, concurrency=8, workers=workers)
     naive = rows[0]["per_s"]
     best_cedar = max(r["per_s"] for r in rows if r["variant"].startswith("cedarpy"))
     print(f"\n{'variant':52} {'n':>7} {'decisions/s':>12} {'p50 µs':>9} {'p99 µs':>9} {'× naive':>8} {'× best cedarpy':>15}")
