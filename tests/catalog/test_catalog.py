@@ -63,3 +63,22 @@ def test_every_node_has_titles_and_summaries(catalog: Catalog) -> None:
             assert n.title_en_status == "official", n.id
         if n.kind is NodeKind.ITEM:
             assert n.purpose_en and n.purpose_ja
+
+
+def test_summaries_reviewed_and_requirement_labels_written(catalog: Catalog) -> None:
+    """Every summary is hand-written (no mechanical drafts left) and requirements carry own labels."""
+    drafts = [n.id for n in catalog if n.summary_status == "draft"]
+    assert not drafts, drafts
+    for n in catalog.of_kind(NodeKind.REQUIREMENT):
+        group = catalog.get(n.parent or "")
+        assert not n.title_en.startswith(group.title_en), n.id  # not the mechanical "<group title> (a)"
+        assert len(n.summary_en) >= 20 and len(n.summary_ja) >= 10, n.id
+
+
+def test_role_and_tag_rollups(catalog: Catalog) -> None:
+    item = catalog.get("4.2.1")
+    kids_roles = {r for c in catalog.descendants("4.2.1") for r in c.responsible_roles}
+    assert set(item.responsible_roles) <= kids_roles | {"ciso"}
+    assert "permitting_authority" in catalog.get("4.2.1(4)(b)").responsible_roles
+    assert catalog.get("8.1.1(3)(h)").related == ("4.2.1(4)(b)", "4.2.3(2)(b)")
+    assert "3.2.1(2)(a)" in catalog.get("2.1.1(4)(b)").related  # cross-reference found in the official text
