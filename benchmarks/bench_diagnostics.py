@@ -311,6 +311,29 @@ def version_accuracy() -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def emit(directory: str, seed: int) -> None:
+    """Write small generated inputs so `kijun vuln match` can be tried on generated data."""
+    import csv
+    import gzip
+    import json
+    from pathlib import Path
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    r = random.Random(seed)
+    prods = make_products(r, 2_000)
+    feed = make_feed(r, prods, 5_000)
+    page = {"resultsPerPage": len(feed), "startIndex": 0, "totalResults": len(feed), "format": "NVD_CVE",
+            "version": "2.0", "vulnerabilities": [{"cve": c} for c in feed]}
+    (out / "nvd.json.gz").write_bytes(gzip.compress(json.dumps(page).encode()))
+    with (out / "inventory.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["host", "kind", "name", "version", "publisher", "cpe"])
+        for h, c in make_inventory(r, prods[:800], 50, 100):
+            w.writerow([h, "", c.product, "", "", c.to_fs()])
+    print(f"wrote {out / 'nvd.json.gz'} and {out / 'inventory.csv'}", file=sys.stderr)
+
+
 def _parse_all(raw: list[dict[str, Any]]) -> list[CveRecord]:
     return [parse_cve(c) for c in raw]
 
@@ -319,7 +342,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", choices=list(SCALES), default="medium")
     ap.add_argument("--seed", type=int, default=20261126)
+    ap.add_argument("--emit", metavar="DIR", help="only write a generated NVD page (.json.gz) and inventory CSV for the CLI")
     args = ap.parse_args()
+    if args.emit:
+        emit(args.emit, args.seed)
+        return
     S = SCALES[args.scale]
     r = random.Random(args.seed)
     print(f"kijun.diagnostics benchmark, scale={args.scale}, seed={args.seed}", file=sys.stderr)
