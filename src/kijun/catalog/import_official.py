@@ -337,8 +337,7 @@ class _Parser:
         letter_ok = letter is not None and letter.token == self.next_letter()
         roman_ok = roman is not None and roman.token == self.next_roman()
         if letter_ok and roman_ok and letter is not None and roman is not None:
-            req_indent = self.nodes[self.req].indent if self.req else 0
-            if roman.indent > req_indent + 2:
+            if self._prefer_roman(lineno, letter, roman):
                 letter_ok = False
             else:
                 roman_ok = False
@@ -356,6 +355,30 @@ class _Parser:
         shown = f"({markers[0].token})"
         expected = [e for e in (self.next_letter(), self.next_roman()) if e]
         return self._out_of_sequence(lineno, shown, " or ".join(f"({e})" for e in expected) or "none", raw)
+
+    def _prefer_roman(self, lineno: int, letter: Marker, roman: Marker) -> bool:
+        """Resolve "(i)", "(v)", "(x)" when both a letter and a roman numeral are due.
+
+        Look at the next marker: "(ii)" after "(i)" means a roman list, "(j)" means letters.  Only
+        when that is inconclusive does indentation decide (sub-items sit deeper than requirements).
+        """
+        roman_next = ROMANS[ROMANS.index(roman.token) + 1]
+        letter_next = LETTERS[LETTERS.index(letter.token) + 1]
+        for idx in range(lineno, min(len(self.lines), lineno + 60)):
+            ln = self.lines[idx]
+            if self.layout.match_chapter(ln) or self.layout.match_heading(ln):
+                break
+            toks = {m.token for m in self.layout.match_marker(ln) if m.kind != "group"}
+            if any(m.kind == "group" for m in self.layout.match_marker(ln)):
+                break
+            if roman_next in toks:
+                return True
+            if letter_next in toks:
+                return False
+            if toks:
+                break
+        req_indent = self.nodes[self.req].indent if self.req else 0
+        return roman.indent >= req_indent + self.layout.sub_indent
 
     def _out_of_sequence(self, lineno: int, shown: str, expected: str, raw: str) -> bool:
         where = self.target.id if self.target else "nothing"

@@ -71,6 +71,8 @@ class Layout:
     #: A heading line at least this long (after normalising) may wrap onto the next line; shorter
     #: ones are complete.  Used only when the document's own TOC does not list the id.
     wrap_width: int = 60
+    #: How much deeper than its requirement a sub-item marker is indented (last-resort tie-break).
+    sub_indent: int = 3
 
     def match_chapter(self, line: str) -> tuple[int, str] | None:
         """``(number, title)`` for a chapter heading line."""
@@ -160,6 +162,7 @@ JAPANESE = Layout(
     letter_heading=re.compile(r"^\s*【[あ-んア-ン]】\s*$"),
     end_of_body=re.compile(r"^\s*附\s*則"),
     wrap_width=30,
+    sub_indent=1,
 )
 
 LAYOUTS: dict[str, Layout] = {ENGLISH.name: ENGLISH, JAPANESE.name: JAPANESE, "en": ENGLISH, "ja": JAPANESE}
