@@ -27,6 +27,7 @@ routes:
     resource: {id: wiki-export, confidentiality: 2, org_unit: soumu, handling: [no_copy]}
   - prefix: /docs/
     resource: {id: docs, confidentiality: 2, org_unit: soumu}
+    methods: {put: upload}
 """
 GOOD = "managed,agency_furnished,edr_running,edr_healthy,disk_encrypted"
 
@@ -132,6 +133,11 @@ def test_nginx_method_and_route_action_mapping(client: TestClient) -> None:
     assert r.status_code == 403 and r.headers["x-kijun-policies"] == "deny_handling_no_copy"
 
 
+def test_roles_keep_their_case(client: TestClient, sink: MemorySink) -> None:
+    r = _nginx(client, "GET", "/docs/a", **{"X-Kijun-Roles": " Staff , staff"})
+    assert r.status_code == 200 and sink.records[-1]["input"]["roles"] == ["Staff", "staff"]
+
+
 def test_nginx_unauthenticated_401(client: TestClient) -> None:
     r = client.get("/v1/authz/nginx", headers={"X-Original-Method": "GET", "X-Original-URI": "/wiki/"})
     assert r.status_code == 401 and r.headers["x-kijun-decision"] == "unauthenticated"
@@ -154,11 +160,12 @@ def test_nginx_bad_header_values_403(client: TestClient) -> None:
 
 # ---------------------------------------------------------------- Envoy ext_authz (HTTP service)
 
-def test_envoy_path_prefix_and_method(client: TestClient) -> None:
+def test_envoy_path_prefix_and_method(client: TestClient, sink: MemorySink) -> None:
     # Envoy sends the original method, with the original path appended to path_prefix.
     r = client.get("/v1/authz/envoy/wiki/page?x=1", headers=_identity())
     assert r.status_code == 200 and r.headers["x-kijun-decision"] == "allow"
-    assert client.put("/v1/authz/envoy/docs/a", headers=_identity()).status_code == 200
+    r = client.put("/v1/authz/envoy/docs/a", headers=_identity())  # routes.yaml maps PUT to upload
+    assert r.status_code == 200 and sink.records[-1]["input"]["action"] == "upload"
     assert client.delete("/v1/authz/envoy/docs/a", headers=_identity()).status_code == 403
     r = client.get("/v1/authz/envoy/payroll/slip", headers=_identity(**{"X-Kijun-Org-Unit": "jinji"}))
     assert r.status_code == 401 and r.headers["x-kijun-step-up"] == "phishing_resistant"

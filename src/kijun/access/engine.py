@@ -1,8 +1,11 @@
 """Compile once, evaluate many: the access decision engine on top of Cedar (cedarpy).
 
 ``PreparedPolicy.compile(source)`` validates the policy set against the schema and parses it once
-into immutable cedarpy handles (two ``PolicySet`` s and a base ``Entities`` store). ``Engine.decide``
-then only builds the per-request entities (the user and the resource) and asks Cedar.
+into immutable cedarpy handles (two ``PolicySet`` s and a base ``Entities`` store) and, when the
+policies stay in the subset kijun generates, into a compiled Python evaluator (``fastpath.py``).
+``Engine.decide`` then only builds the per-request data and evaluates: with the compiled path by
+default, or with Cedar (``fast=False``, or automatically for policies outside the subset), the
+per-request user and resource entities added to the base store without rebuilding it.
 
 Precedence (Cedar itself only answers allow/deny; forbid overrides permit, default deny):
 

@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .model import AccessRequest, Action, Resource
 
@@ -59,6 +59,11 @@ class Route(BaseModel):
     resource: Resource
     action: Action | None = None  # fixed action for every method (e.g. an export endpoint: download)
     methods: dict[str, Action] = {}
+
+    @field_validator("methods")
+    @classmethod
+    def _upper(cls, methods: dict[str, Action]) -> dict[str, Action]:
+        return {name.upper(): action for name, action in methods.items()}
 
 
 class RouteTable(BaseModel):
@@ -139,7 +144,7 @@ def request_from_headers(pep: PepInput, routes: RouteTable) -> AccessRequest:
     data: dict[str, Any] = {
         "principal": {
             "id": user,
-            "roles": sorted(_flag_list(h.get("x-kijun-roles", ""))),
+            "roles": sorted({r.strip() for r in h.get("x-kijun-roles", "").split(",") if r.strip()}),
             "org_unit": h.get("x-kijun-org-unit", "").strip(),
         },
         "action": action,

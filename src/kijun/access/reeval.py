@@ -138,6 +138,16 @@ def affects(signal: Signal, session: ActiveSession) -> bool:
     return signal.device_id is not None and signal.device_id == req.context.device.id
 
 
+def tighten(device: dict[str, Any], reported: dict[str, Any]) -> None:
+    """Fold reported posture into ``device`` without ever improving it: a flag can only become
+    false, the patch age only larger. A signal can take trust away, never vouch for a device."""
+    for key, value in reported.items():
+        if key == "os_patch_age_days" and isinstance(value, int) and not isinstance(value, bool):
+            device[key] = max(int(device.get(key, 0)), value)
+        elif isinstance(device.get(key), bool) and value is False:
+            device[key] = False
+
+
 def apply_signal(signal: Signal, request: AccessRequest) -> AccessRequest:
     """The request as it would look now that the signal is known (pydantic re-validates it)."""
     data = request.model_dump(mode="json")
@@ -148,7 +158,7 @@ def apply_signal(signal: Signal, request: AccessRequest) -> AccessRequest:
     elif signal.kind == "edr_cleared":
         device["edr_healthy"] = True
     elif signal.kind == "device_posture_changed":
-        device.update({k: v for k, v in signal.posture.items() if k != "id"})
+        tighten(device, signal.posture)
     elif signal.kind == "user_disabled":
         data["principal"]["disabled"] = True
     return AccessRequest.model_validate(data)
@@ -186,8 +196,12 @@ class SessionRegistry:
         return len(self._items)
 
     def _expire(self) -> None:
+        """Entries are kept in last-seen order, so expired ones are at the front."""
         now = self._clock()
-        for sid in [sid for sid, (seen, _) in self._items.items() if now - seen > self._ttl]:
+        while self._items:
+            sid, (seen, _) = next(iter(self._items.items()))
+            if now - seen <= self._ttl:
+                break
             del self._items[sid]
 
     def record(self, request: AccessRequest, decision: Decision) -> None:
@@ -213,6 +227,7 @@ class SessionRegistry:
                     self._clock(),
                     ActiveSession(outcome.session_id, outcome.updated_request, "allow"),
                 )
+                self._items.move_to_end(outcome.session_id)
             else:
                 self._items.pop(outcome.session_id, None)
 
@@ -264,12 +279,7 @@ class SignalOverlay:
         if not override and not disabled:
             return request
         data = request.model_dump(mode="json")
-        device = data["context"]["device"]
-        for key, value in override.items():
-            if key == "os_patch_age_days" and isinstance(value, int):
-                device[key] = max(device[key], value)
-            elif key in device and isinstance(device[key], bool) and value is False:
-                device[key] = False
+        tighten(data["context"]["device"], override)
         if disabled:
             data["principal"]["disabled"] = True
         return AccessRequest.model_validate(data)
@@ -280,6 +290,7 @@ __all__ = [
     "RISC",
     "signals_from_json",
     "signals_from_set",
+    "tighten",
     "ActiveSession",
     "SignalOverlay",
     "Reevaluation",
