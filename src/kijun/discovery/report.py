@@ -7,7 +7,8 @@ stable JSON document (``schema_version``) documented in docs/discovery.md.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -143,11 +144,44 @@ class Report:
         return next((u for u in self.users if u.user == name), None)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d = {"schema_version": d.pop("schema_version"), **d}
-        for s in d["sources"]:
-            s.pop("sample_limit", None)
-        return d
+        """The JSON document. Hand-written (not ``dataclasses.asdict``, which deep-copies and was
+        the slowest step of a large scan); every list and dict is a fresh copy."""
+
+        def app(a: AppUsage) -> dict[str, Any]:
+            d = dict(vars(a))
+            d["data_locations"] = list(a.data_locations) if a.data_locations is not None else None
+            d["risk_notes"] = list(a.risk_notes)
+            d["hosts"] = [dict(vars(h)) for h in a.hosts]
+            return d
+
+        def user(u: UserUsage) -> dict[str, Any]:
+            d = dict(vars(u))
+            d["usage"] = [dict(vars(x)) for x in u.usage]
+            return d
+
+        def source(s: ParseStats) -> dict[str, Any]:
+            return {
+                "source": s.source, "format": s.format, "encoding": s.encoding, "compressed": s.compressed,
+                "lines": s.lines, "events": s.events, "malformed": s.malformed, "skipped": dict(s.skipped),
+                "malformed_samples": [dict(vars(m)) for m in s.malformed_samples],
+            }  # fmt: skip
+
+        return {
+            "schema_version": self.schema_version,
+            "generated_at": self.generated_at,
+            "since": self.since,
+            "until": self.until,
+            "register": self.register,
+            "pseudonymised": self.pseudonymised,
+            "sources": [source(s) for s in self.sources],
+            "totals": dict(vars(self.totals)),
+            "apps": [app(a) for a in self.apps],
+            "unknown_domains": [app(a) for a in self.unknown_domains],
+            "top_unsanctioned_apps": list(self.top_unsanctioned_apps),
+            "top_users": list(self.top_users),
+            "top_source_ips": [dict(vars(i)) for i in self.top_source_ips],
+            "users": [user(u) for u in self.users],
+        }
 
 
 def _risks(m: Match, catalog: Catalog) -> list[str]:
@@ -215,6 +249,11 @@ class _Acc:
             self.last = row.last_seen
 
 
+def _total(values: Iterable[int | None]) -> int | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
 class _Iso:
     """ISO strings per whole second, cached (hundreds of thousands of drill-down rows share seconds)."""
 
@@ -249,22 +288,25 @@ def build_report(
     per_app: dict[str, _Acc] = {}
     app_users: dict[str, set[str]] = defaultdict(set)
     app_ips: dict[str, set[str]] = defaultdict(set)
-    per_user_app: dict[tuple[str, str], _Acc] = {}
+    per_user_app: dict[tuple[str, str], _Acc | RollupRow] = {}
     per_ip: dict[str, list[Any]] = {}
-    total = _Acc()
     for row in rollup.rows:
         key, user, ip = row.key, row.user, row.src_ip
         acc = per_app.get(key)
         if acc is None:
             acc = per_app[key] = _Acc()
         acc.add(row)
-        total.add(row)
         if user is not None:
             app_users[key].add(user)
             ua = per_user_app.get((user, key))
             if ua is None:
-                ua = per_user_app[(user, key)] = _Acc()
-            ua.add(row)
+                per_user_app[(user, key)] = row  # one row per pair is the common case
+            else:
+                if not isinstance(ua, _Acc):
+                    first = ua
+                    ua = per_user_app[(user, key)] = _Acc()
+                    ua.add(first)
+                ua.add(row)
         if ip is not None:
             app_ips[key].add(ip)
             ipa = per_ip.get(ip)
@@ -308,13 +350,18 @@ def build_report(
     by_user: dict[str, list[UserAppUsage]] = defaultdict(list)
     user_total: dict[str, _Acc] = {}
     for (user, key), ua in per_user_app.items():
+        if isinstance(ua, _Acc):
+            ua = RollupRow(key, user, None, ua.n, ua.up, ua.down, ua.first, ua.last)
         by_user[user].append(
-            UserAppUsage(key, name_of[key], status_of[key], ua.n, ua.up, ua.down, fmt(ua.first), fmt(ua.last))
-        )
+            UserAppUsage(
+                key, name_of[key], status_of[key], ua.transactions, ua.bytes_up, ua.bytes_down,
+                fmt(ua.first_seen), fmt(ua.last_seen),
+            )
+        )  # fmt: skip
         t = user_total.get(user)
         if t is None:
             t = user_total[user] = _Acc()
-        t.add(RollupRow(key, user, None, ua.n, ua.up, ua.down, ua.first, ua.last))
+        t.add(ua)
     users: list[UserUsage] = []
     for user, detail in by_user.items():
         detail.sort(key=lambda u: (-u.transactions, u.key))
@@ -356,8 +403,8 @@ def build_report(
         sanctioned_apps=sum(1 for a in apps if a.status == "sanctioned"),
         unsanctioned_apps=len(unsanctioned),
         unknown_domains=len(unknown),
-        bytes_up=total.up,
-        bytes_down=total.down,
+        bytes_up=_total(a.up for a in per_app.values()),
+        bytes_down=_total(a.down for a in per_app.values()),
     )
     return Report(
         generated_at=generated_at.astimezone(UTC).isoformat(timespec="seconds"),
