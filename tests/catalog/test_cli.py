@@ -72,6 +72,12 @@ def test_export_formats(tmp_path: Path) -> None:
     assert res.exit_code == 0 and res.stdout == ""
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert rows[0][0] == "ID [id]" and len(rows) == len(doc["nodes"]) + 1
+    xlsx = tmp_path / "c.xlsx"
+    res = runner.invoke(app, ["export", "--format", "xlsx", "--out", str(xlsx)])
+    assert res.exit_code == 0 and xlsx.read_bytes()[:2] == b"PK"
+    res = runner.invoke(app, ["export", "--format", "xlsx"])
+    assert res.exit_code == 1 and "--out" in res.stderr
+    xlsx.unlink()
     oscal = _json(["export", "--format", "oscal"])
     assert oscal["catalog"]["metadata"]["oscal-version"] == "1.1.2"
     bad = runner.invoke(app, ["export", "--format", "xml", "--out", str(tmp_path / "x.xml")])

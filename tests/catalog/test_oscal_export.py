@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from kijun.catalog.catalog import Catalog
-from kijun.catalog.export import CSV_COLUMNS, catalog_csv, catalog_json
+from kijun.catalog.export import CSV_COLUMNS, catalog_csv, catalog_json, catalog_xlsx
 from kijun.catalog.ids import NodeKind
 from kijun.catalog.import_official import OfficialImport
 from kijun.catalog.oscal import (
@@ -140,3 +140,17 @@ def test_json_and_csv_exports(catalog: Catalog) -> None:
     row = next(r for r in rows if r[0] == "4.2.1(2)(a)")
     n = catalog.get("4.2.1(2)(a)")
     assert row[3] == n.title_ja and row[10] == ";".join(n.responsible_roles)
+
+
+def test_xlsx_export(catalog: Catalog) -> None:
+    from openpyxl import load_workbook
+
+    data = catalog_xlsx(catalog, NOW)
+    ws = load_workbook(io.BytesIO(data)).active
+    assert ws is not None
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][3] == "見出し（日本語・非公式訳）" and rows[1][0] == "id"
+    assert len(rows) == len(catalog) + 2
+    by_id = {r[0]: r for r in rows[2:]}
+    assert by_id["7.3.1(3)(a)"][3] == catalog.get("7.3.1(3)(a)").title_ja
+    assert ws.freeze_panes == "B3"

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from .catalog import Catalog
 from .diff import diff_result_json, diff_snapshots, snapshot_of_catalog, snapshot_of_import
-from .export import catalog_csv, catalog_json, node_json
+from .export import catalog_csv, catalog_json, catalog_xlsx, node_json
 from .ids import NodeKind, is_valid
 from .import_official import OfficialImport, OfficialTextError, parse_official_file, term_index
 from .layouts import LAYOUTS
@@ -54,17 +54,21 @@ def _emit(doc: Any) -> None:
     typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
 
 
-def _write_out(text: str, out: Path | None, binary_bom: bool = False) -> None:
+def _write_out(data: str | bytes, out: Path | None) -> None:
     if out is None:
-        sys.stdout.write(text)
-        if not text.endswith("\n"):
+        if isinstance(data, bytes):
+            _fail("binary output needs --out FILE")
+        sys.stdout.write(data)
+        if not data.endswith("\n"):
             sys.stdout.write("\n")
         return
     out = out.resolve()
+    if not out.parent.is_dir():
+        _fail(f"{out.parent}: no such directory")
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -155,14 +159,19 @@ def search_cmd(
 
 @app.command("export")
 def export_cmd(
-    fmt: Annotated[str, typer.Option("--format", help="json | csv | oscal")] = "json",
+    fmt: Annotated[str, typer.Option("--format", help="json | csv | xlsx | oscal")] = "json",
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
     official: Annotated[Path | None, typer.Option(help="Official text to include as OSCAL statements.")] = None,
     data: DataOpt = None,
 ) -> None:
-    """Export the catalog as JSON, CSV (Excel-friendly, BOM) or an OSCAL 1.1 catalog."""
+    """Export the catalog as JSON, CSV (Excel-friendly, BOM), XLSX or an OSCAL 1.1 catalog."""
     cat = _load(data)
-    if fmt == "json":
+    text: str | bytes
+    if fmt == "xlsx":
+        if out is None:
+            _fail("--format xlsx needs --out FILE")
+        text = catalog_xlsx(cat, datetime.now(UTC))
+    elif fmt == "json":
         text = json.dumps(catalog_json(cat), ensure_ascii=False, indent=2)
     elif fmt == "csv":
         text = catalog_csv(cat)
@@ -170,7 +179,7 @@ def export_cmd(
         imp = _parse_official(official, cat=cat) if official else None
         text = json.dumps(catalog_to_oscal(cat, datetime.now(UTC), imp), ensure_ascii=False, indent=2)
     else:
-        _fail(f"unknown format {fmt!r}: use json, csv or oscal")
+        _fail(f"unknown format {fmt!r}: use json, csv, xlsx or oscal")
     _write_out(text, out)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Any
 
 from .catalog import Catalog
@@ -84,3 +85,40 @@ def _cell(v: object) -> str:
     if isinstance(v, list | tuple):
         return ";".join(str(x) for x in v)
     return str(v)
+
+
+def catalog_xlsx(cat: Catalog, now: datetime) -> bytes:
+    """An Excel workbook (one sheet, Japanese headers, filters, frozen header row) as bytes.
+
+    ``now`` is recorded as the workbook's creation and modification time (clock passed in).
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = f"統一基準{cat.edition.code.upper()}"
+    ws.append([ja for _, ja in CSV_COLUMNS])
+    ws.append([key for key, _ in CSV_COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for n in cat:
+        row = node_json(n)
+        flat = {**row, "applies_to": row["tags"]["applies_to"], "lifecycle_phase": row["tags"]["lifecycle_phase"]}
+        ws.append([_cell(flat.get(key)) for key, _ in CSV_COLUMNS])
+    widths = {"id": 18, "kind": 11, "parent": 14, "title_ja": 40, "title_en": 40, "summary_ja": 60,
+              "summary_en": 60, "purpose_ja": 50, "purpose_en": 50}
+    for idx, (key, _) in enumerate(CSV_COLUMNS, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=idx).column_letter].width = widths.get(key, 18)
+    for row_cells in ws.iter_rows(min_row=3):
+        for cell in row_cells:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "B3"
+    ws.auto_filter.ref = f"A2:{ws.cell(row=2, column=len(CSV_COLUMNS)).column_letter}{ws.max_row}"
+    wb.properties.created = now.replace(tzinfo=None)
+    wb.properties.modified = now.replace(tzinfo=None)
+    wb.properties.creator = "kijun"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
