@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from kijun.access.cli import app
@@ -99,6 +100,14 @@ def test_keygen_bundle_build_and_verify(tmp_path: Path) -> None:
     runner.invoke(app, ["keygen", "--private", str(other_priv), "--public", str(other_pub)])
     wrong = runner.invoke(app, ["bundle", "verify", str(out), "--public-key", str(other_pub)])
     assert wrong.exit_code == 1 and "does not verify" in wrong.stderr
+
+
+def test_keygen_default_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["keygen"])
+    assert result.exit_code == 0
+    assert (tmp_path / "kijun-bundle.key").read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert (tmp_path / "kijun-bundle.pub").read_bytes().startswith(b"-----BEGIN PUBLIC KEY-----")
 
 
 def test_bundle_build_refuses_invalid_policy(tmp_path: Path) -> None:

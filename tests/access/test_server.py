@@ -76,6 +76,8 @@ def test_decide_json(client: TestClient, sink: MemorySink) -> None:
     assert body["policy_revision"] == "rev-1" and body["evaluated_at"] == "2026-01-06T01:00:00Z"
     assert r.headers["x-kijun-decision"] == "allow"
     assert sink.records[-1]["decision_id"] == body["decision_id"]
+    metrics = sink.records[-1]["metrics"]
+    assert metrics["compiled_path"] == 1.0 and metrics["signal_overlay"] == 0.0 and metrics["timer_decide_us"] > 0
 
 
 def test_decide_step_up_and_bad_input(client: TestClient) -> None:

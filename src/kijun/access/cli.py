@@ -123,8 +123,10 @@ def validate(
 
 @app.command()
 def keygen(
-    private: Annotated[Path, typer.Option(help="Where to write the private key (PEM, mode 0600).")],
-    public: Annotated[Path, typer.Option(help="Where to write the public key (PEM).")],
+    private: Annotated[Path, typer.Option(help="Where to write the private key (PEM, mode 0600).")] = Path(
+        "kijun-bundle.key"
+    ),
+    public: Annotated[Path, typer.Option(help="Where to write the public key (PEM).")] = Path("kijun-bundle.pub"),
 ) -> None:
     """Create an Ed25519 key pair for signing bundles."""
     if private.exists() or public.exists():

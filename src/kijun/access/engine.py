@@ -182,6 +182,11 @@ class Engine:
     def revision(self) -> str:
         return self.prepared.revision
 
+    @property
+    def compiled(self) -> bool:
+        """True when decisions use the compiled fast path rather than Cedar."""
+        return self._fast is not None
+
     def with_time(self, request: AccessRequest, now: datetime) -> AccessRequest:
         """Fill ``context.time`` from ``now`` in the agency time zone when the PEP did not send it."""
         if request.context.time is not None:

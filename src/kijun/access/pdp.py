@@ -12,6 +12,7 @@ import json
 import queue
 import random
 import threading
+import time
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
@@ -185,12 +186,16 @@ class PDP:
         engine = self.engine
         if engine is None:
             raise PolicyError("no policy loaded")
+        started = time.perf_counter()
         effective = self.overlay.apply(request)
         decision = engine.decide(effective)
+        elapsed_us = round((time.perf_counter() - started) * 1e6, 1)
         self.counters[f"decision_{decision.decision}"] += 1
         self.sessions.record(effective, decision)
         if self._sink is not None and (decision.decision != "allow" or self._rand() < self._log_sample):
-            self._sink.write(log_record(effective, decision, self._masking, path=path))
+            metrics = {"timer_decide_us": elapsed_us, "compiled_path": 1.0 if engine.compiled else 0.0,
+                       "signal_overlay": 0.0 if effective is request else 1.0}
+            self._sink.write(log_record(effective, decision, self._masking, metrics=metrics, path=path))
         return decision
 
     def signal(self, signal: Signal) -> Reevaluation:
