@@ -8,6 +8,7 @@ standard aggregates, so the same text runs on Spark SQL or Trino over Parquet.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -59,7 +60,8 @@ class DuckDBAggregator:
     def __init__(self, matcher: Matcher, batch_size: int = 250_000, memory_limit: str = "1GB") -> None:
         self.matcher = matcher
         self.batch_size = batch_size
-        self.con = duckdb.connect(":memory:", config={"memory_limit": memory_limit})
+        spill = str(Path(tempfile.gettempdir()) / "kijun-discovery-duckdb")
+        self.con = duckdb.connect(":memory:", config={"memory_limit": memory_limit, "temp_directory": spill})
         self.con.execute(_PARTIAL_DDL)
         self._buf: list[LogEvent] = []
 
