@@ -82,3 +82,17 @@ def test_role_and_tag_rollups(catalog: Catalog) -> None:
     assert "permitting_authority" in catalog.get("4.2.1(4)(b)").responsible_roles
     assert catalog.get("8.1.1(3)(h)").related == ("4.2.1(4)(b)", "4.2.3(2)(b)")
     assert "3.2.1(2)(a)" in catalog.get("2.1.1(4)(b)").related  # cross-reference found in the official text
+
+
+def test_docs_cover_vocabulary_and_commands() -> None:
+    """docs/catalog.md lists every tag word and every CLI command (documentation stays complete)."""
+    from pathlib import Path
+
+    from kijun.catalog.cli import app
+    from kijun.catalog.vocab import APPLIES_TO, LIFECYCLE_PHASES
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "catalog.md").read_text(encoding="utf-8")
+    for word in [*APPLIES_TO, *LIFECYCLE_PHASES]:
+        assert f"`{word}`" in doc, word
+    for cmd in app.registered_commands:
+        assert cmd.name and cmd.name in doc, cmd.name

@@ -93,9 +93,10 @@ class Catalog:
             parent = n.parent
         return list(reversed(out))
 
-    def of_kind(self, kind: NodeKind) -> list[Node]:
-        """Every node of one kind, in document order."""
-        return [n for n in self._nodes.values() if n.kind is kind]
+    def of_kind(self, kind: NodeKind | str) -> list[Node]:
+        """Every node of one kind (enum or its string value), in document order."""
+        wanted = NodeKind(kind)
+        return [n for n in self._nodes.values() if n.kind is wanted]
 
     def in_chapter(self, chapter: str) -> list[Node]:
         """Every node of one chapter, in document order."""
