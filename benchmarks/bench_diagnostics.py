@@ -42,8 +42,8 @@ from kijun.diagnostics.versions import compare_versions, generic_key
 
 SCALES = {
     "small": {"cves": 20_000, "products": 6_000, "inv_products": 2_500, "hosts": 1_000, "per_host": 300},
-    "medium": {"cves": 100_000, "products": 25_000, "inv_products": 10_000, "hosts": 10_000, "per_host": 300},
-    "full": {"cves": 400_000, "products": 100_000, "inv_products": 25_000, "hosts": 10_000, "per_host": 1_000},
+    "medium": {"cves": 100_000, "products": 25_000, "inv_products": 6_000, "hosts": 10_000, "per_host": 300},
+    "full": {"cves": 400_000, "products": 100_000, "inv_products": 12_000, "hosts": 10_000, "per_host": 1_000},
 }
 
 
@@ -105,7 +105,7 @@ def make_products(r: random.Random, n: int) -> list[Product]:
 
 def zipf_index(r: random.Random, n: int) -> int:
     """Skewed pick over 0..n-1: low indexes (popular products) are chosen far more often."""
-    return min(n - 1, int(n * r.random() ** 3.2))
+    return min(n - 1, int(n * r.random() ** 2.5))
 
 
 def _criterion(r: random.Random, p: Product, vulnerable: bool = True) -> dict[str, Any]:
@@ -120,8 +120,8 @@ def _criterion(r: random.Random, p: Product, vulnerable: bool = True) -> dict[st
         return crit
     crit["criteria"] = f"cpe:2.3:{p.part}:{p.vendor}:{p.product}:*:*:*:*:*:*:*:*"
     j = r.randrange(1, len(vs))  # the fixed version: anywhere in the product's history
-    i = max(0, j - r.randint(1, max(2, len(vs) // 4)))
-    if r.random() < 0.6:
+    i = max(0, j - r.randint(1, max(2, len(vs) // 8)))
+    if r.random() < 0.8:
         crit["versionStartIncluding" if r.random() < 0.8 else "versionStartExcluding"] = vs[i]
     crit["versionEndExcluding" if r.random() < 0.7 else "versionEndIncluding"] = vs[j]
     return crit
@@ -168,7 +168,7 @@ def make_inventory(r: random.Random, prods: list[Product], hosts: int, per_host:
             chosen.add(zipf_index(r, len(prods)))
         for pi in chosen:
             cs = catalog[pi]
-            rows.append((name, cs[min(len(cs) - 1, int(len(cs) * (1 - r.random() ** 2)))]))
+            rows.append((name, cs[len(cs) - 1 - int(len(cs) * r.random() ** 3)]))  # mostly recent versions
     return rows
 
 

@@ -181,9 +181,10 @@ class InventoryIndex:
         self.hosts: list[set[str]] = []
         self.items: list[list[InventoryItem]] = []
         pos: dict[tuple[str, ...], int] = {}
-        # Fast path: parsed CPEs are usually shared objects (parse cache). The Cpe is kept in the
-        # value so its id() cannot be reused by another object while we build.
-        by_obj: dict[int, tuple[int, Cpe]] = {}
+        # Fast path: parsed CPEs are usually shared objects (parse cache). Every Cpe whose id()
+        # is recorded is kept alive in ``alive`` so the id cannot be reused while we build.
+        by_obj: dict[int, int] = {}
+        alive: list[Cpe] = []
         hosts, targets, its = self.hosts, self.targets, self.items
         for it in items:
             cpe = it.cpe
@@ -191,7 +192,7 @@ class InventoryIndex:
                 continue
             hit = by_obj.get(id(cpe))
             if hit is not None:
-                tid = hit[0]
+                tid = hit
             else:
                 found = pos.get(cpe.values)
                 if found is None:
@@ -201,7 +202,8 @@ class InventoryIndex:
                     its.append([])
                 else:
                     tid = found
-                by_obj[id(cpe)] = (tid, cpe)
+                by_obj[id(cpe)] = tid
+                alive.append(cpe)
             hosts[tid].add(it.host)
             if keep_items:
                 its[tid].append(it)
