@@ -55,3 +55,14 @@ def test_jobs_run_all_and_unknown(demo) -> None:  # type: ignore[no-untyped-def]
     assert runner.invoke(app, ["jobs", "run", "nope"]).exit_code == 1
 
 
+
+
+def test_every_command_group_is_mounted() -> None:
+    from kijun.cli.main import SUBAPPS
+
+    res = runner.invoke(app, ["--help"])
+    assert res.exit_code == 0
+    for name, _module, _help in SUBAPPS:
+        assert runner.invoke(app, [name, "--help"]).exit_code == 0, name
+    assert {n for n, _, _ in SUBAPPS} >= {"demo", "users", "audit", "jobs", "catalog", "cloud", "discover",
+                                         "vuln", "access"}

@@ -22,6 +22,12 @@ SUBAPPS: list[tuple[str, str, str]] = [
     ("users", "kijun.cli.users", "Manage accounts."),
     ("audit", "kijun.cli.audit", "Audit log: verify, checkpoints."),
     ("jobs", "kijun.cli.jobs", "Periodic jobs."),
+    ("catalog", "kijun.catalog.cli", "The Common Standards (R7) catalog."),
+    ("classify", "kijun.classification.cli", "Information classification (格付・取扱制限)."),
+    ("cloud", "kijun.cloud.cli", "Cloud/external service use: assessment, ISMAP list, register."),
+    ("discover", "kijun.discovery.cli", "Shadow-IT discovery from proxy and DNS logs."),
+    ("vuln", "kijun.diagnostics.cli", "Continuous diagnostics: inventory and vulnerability matching."),
+    ("access", "kijun.access.cli", "Zero-trust access decisions (Cedar PDP)."),
 ]
 
 
