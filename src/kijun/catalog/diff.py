@@ -182,26 +182,47 @@ def _match_moves(
             out.append((old, new, 1.0))
         else:
             fuzzy.append(old)
+    target_words = {t: _words(_key(b.entries[t])) for t in free}
     for old in fuzzy:
         ea = a.entries[old]
         text_a = _key(ea)
         if not text_a:
             continue
+        if old in b.entries and b.entries[old].kind == ea.kind and _similar(text_a, _key(b.entries[old]), threshold):
+            continue  # edited in place: a text change, not a move
+        words_a = _words(text_a)
         best: tuple[float, str] | None = None
-        for new in sorted(free | ({old} if old in b.entries else set()), key=sort_key):
+        for new in sorted(free, key=sort_key):
             eb = b.entries[new]
-            if eb.kind != ea.kind:
+            if eb.kind != ea.kind or _jaccard(words_a, target_words[new]) < threshold - 0.3:
                 continue
-            sm = difflib.SequenceMatcher(None, text_a, _key(eb), autojunk=False)
-            if sm.real_quick_ratio() < threshold or sm.quick_ratio() < threshold:
-                continue
-            r = sm.ratio()
-            if r >= threshold and (best is None or r > best[0]):
+            r = _similar(text_a, _key(eb), threshold)
+            if r and (best is None or r > best[0]):
                 best = (r, new)
-        if best is not None and best[1] != old:
+        if best is not None:
             free.discard(best[1])
             out.append((old, best[1], best[0]))
     return out
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split()) if " " in text else frozenset(text[i:i + 2] for i in range(len(text) - 1))
+
+
+def _jaccard(x: frozenset[str], y: frozenset[str]) -> float:
+    """Cheap pre-filter before the quadratic SequenceMatcher (word sets; character bigrams for CJK)."""
+    if not x or not y:
+        return 0.0
+    return len(x & y) / len(x | y)
+
+
+def _similar(x: str, y: str, threshold: float) -> float:
+    """SequenceMatcher ratio if at least ``threshold``, else 0.0 (cheap bounds checked first)."""
+    sm = difflib.SequenceMatcher(None, x, y, autojunk=False)
+    if sm.real_quick_ratio() < threshold or sm.quick_ratio() < threshold:
+        return 0.0
+    r = sm.ratio()
+    return r if r >= threshold else 0.0
 
 
 def _distance(a_id: str, b_id: str) -> int:
