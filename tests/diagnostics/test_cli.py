@@ -52,6 +52,14 @@ def test_match_with_generated_csv_and_mission(tmp_path: Path) -> None:
     assert f["ssvc"]["outcome"] == "Act" and f["kev"]["due_date"] == "2025-01-01"
     assert f["reason"]["nvd"]["mapping"]["confidence"] == 0.95
     assert doc["unmapped"] == [{"name": "Secret Tool", "publisher": "Agency", "kind": "program", "hosts": 1, "versions": ["1.0"]}]
+    mm = tmp_path / "mission.csv"
+    mm.write_text("host,mission\npc1,low\n")
+    low = json.loads(runner.invoke(app, ["match", "-i", str(inv), "--nvd", str(nvd), "--kev", str(kev),
+                                         "--mission-map", str(mm), "--json"]).stdout)
+    assert low["findings"][0]["ssvc"]["outcome"] == "Track"  # active/no (UI:R)/total with mission low
+    mm.write_text("pc1,extreme\n")
+    bad = runner.invoke(app, ["match", "-i", str(inv), "--nvd", str(nvd), "--mission-map", str(mm)])
+    assert bad.exit_code == 2 and "mission.csv:1" in bad.stderr
     human = runner.invoke(app, ["match", "-i", str(inv), "--nvd", str(nvd)])
     assert human.exit_code == 0 and "'findings': 1" in human.stdout
 

@@ -44,6 +44,14 @@ def test_nvd_per_cve_files_and_gzip(tmp_path: Path) -> None:
     assert recs["CVE-2024-6387"].configurations == ()  # the newest lastModified wins
 
 
+def test_nvd_xz_yearly_file(tmp_path: Path) -> None:
+    import lzma
+
+    data = sample("nvd_cve_api2_min.json").read_bytes()
+    (tmp_path / "CVE-2024.json.xz").write_bytes(lzma.compress(data))
+    assert {r.id for r in load_nvd([tmp_path])} == {"CVE-2024-6387", "CVE-2023-31740"}
+
+
 def test_nvd_errors_name_the_place(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"vulnerabilities": [')

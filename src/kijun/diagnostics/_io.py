@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import io
 import json
+import lzma
 from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -22,13 +23,15 @@ class FeedError(ValueError):
 
 
 def open_binary(path: str | Path) -> IO[bytes]:
-    """Open a file for reading, transparently gunzipping when it starts with the gzip magic."""
+    """Open a file for reading; gzip and xz (as NVD mirrors ship yearly files) by magic number."""
     p = Path(path)
     try:
         with p.open("rb") as probe:
-            head = probe.read(2)
-        if head == b"\x1f\x8b":
+            head = probe.read(6)
+        if head[:2] == b"\x1f\x8b":
             return gzip.open(p, "rb")  # type: ignore[return-value]
+        if head == b"\xfd7zXZ\x00":
+            return lzma.open(p, "rb")
         return p.open("rb")
     except OSError as e:
         raise FeedError(f"{p}: cannot open ({e.strerror})") from e

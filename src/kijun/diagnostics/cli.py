@@ -6,6 +6,8 @@ stderr. The lead mounts :data:`app` as the ``vuln`` command group.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 from datetime import UTC, datetime
@@ -16,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ._io import FeedError
+from ._io import FeedError, read_text
 from .engine import Feeds, result_json, run, unmapped_json
 from .epss import load_epss
 from .inventory import load_inventory
@@ -52,6 +54,18 @@ def _emit(doc: object) -> None:
     sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
 
 
+def _mission_map(path: Path) -> dict[str, str]:
+    """``host,mission`` rows (header optional; UTF-8 or CP932) → host → low|medium|high."""
+    out: dict[str, str] = {}
+    for n, row in enumerate(csv.reader(io.StringIO(read_text(path))), 1):
+        if not row or (n == 1 and row[0].strip().lower() in ("host", "hostname", "ホスト名")):
+            continue
+        if len(row) < 2 or row[1].strip().lower() not in ("low", "medium", "high"):
+            raise FeedError(f"{path}:{n}: expected 'host,low|medium|high'")
+        out[row[0].strip()] = row[1].strip().lower()
+    return out
+
+
 @app.command("match")
 def match_cmd(
     inventory: InvOpt = None,
@@ -63,6 +77,7 @@ def match_cmd(
     osv: Annotated[list[Path] | None, typer.Option("--osv", help="OSV JSON file or directory")] = None,
     adp: Annotated[list[Path] | None, typer.Option("--adp", help="CVE JSON 5 records with CISA ADP SSVC")] = None,
     mission: Annotated[str, typer.Option("--mission", help="Mission & Well-being: low|medium|high")] = "medium",
+    mission_map: Annotated[Path | None, typer.Option("--mission-map", help="CSV host,mission per host")] = None,
     mapping: MappingOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -75,6 +90,7 @@ def match_cmd(
     if mission not in ("low", "medium", "high"):
         _fail(f"--mission must be low, medium or high, not {mission!r}")
     try:
+        per_host = _mission_map(mission_map) if mission_map else {}
         with _err.status("loading inventory and feeds…"):
             inv = load_inventory(inv_paths, _mapper(mapping))
             feeds = Feeds(
@@ -86,7 +102,7 @@ def match_cmd(
                 adp=load_adp_ssvc(adp or []),
             )
         with _err.status("matching…"):
-            res = run(inv, feeds, default_mission=mission,
+            res = run(inv, feeds, mission=per_host, default_mission=mission,
                       generated_at=datetime.now(UTC).isoformat(timespec="seconds"))
     except FeedError as e:
         _fail(str(e))

@@ -114,7 +114,7 @@ def load_nvd(paths: Iterable[str | Path]) -> list[CveRecord]:
     A CVE seen twice keeps the record with the newest ``lastModified``.
     """
     by_id: dict[str, CveRecord] = {}
-    for p in expand_paths(list(paths), (".json", ".json.gz")):
+    for p in expand_paths(list(paths), (".json", ".json.gz", ".json.xz")):
         for rec in iter_cves_from_document(read_json(p), str(p)):
             old = by_id.get(rec.id)
             if old is None or (rec.modified or "") >= (old.modified or ""):
@@ -144,7 +144,7 @@ def parse_adp_ssvc(cve_json5: dict[str, Any]) -> SsvcOptions | None:
 def load_adp_ssvc(paths: Iterable[str | Path]) -> dict[str, SsvcOptions]:
     """CVE id → ADP SSVC options, from CVE JSON 5 files (cvelistV5 layout, gzip OK)."""
     out: dict[str, SsvcOptions] = {}
-    for p in expand_paths(list(paths), (".json", ".json.gz")):
+    for p in expand_paths(list(paths), (".json", ".json.gz", ".json.xz")):
         doc = read_json(p)
         docs = doc if isinstance(doc, list) else [doc]
         for d in docs:

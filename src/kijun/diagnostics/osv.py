@@ -48,7 +48,7 @@ def parse_osv(doc: dict[str, Any], where: str = "OSV") -> OsvRecord:
 
 def load_osv(paths: Iterable[str | Path]) -> list[OsvRecord]:
     out: list[OsvRecord] = []
-    for p in expand_paths(list(paths), (".json", ".json.gz")):
+    for p in expand_paths(list(paths), (".json", ".json.gz", ".json.xz")):
         doc = read_json(p)
         docs = doc if isinstance(doc, list) else doc.get("vulns", [doc]) if isinstance(doc, dict) else None
         if docs is None:
