@@ -80,6 +80,9 @@ def test_export_formats(tmp_path: Path) -> None:
     xlsx.unlink()
     oscal = _json(["export", "--format", "oscal"])
     assert oscal["catalog"]["metadata"]["oscal-version"] == "1.1.2"
+    with_stm = _json(["export", "--format", "oscal", "--official", str(FIXTURES / "en_sample.txt")])
+    text = json.dumps(with_stm, ensure_ascii=False)
+    assert "The imaginary head shall name one person in charge" in text and '"name": "statement"' in text
     bad = runner.invoke(app, ["export", "--format", "xml", "--out", str(tmp_path / "x.xml")])
     assert bad.exit_code == 1 and "unknown format" in bad.stderr and not (tmp_path / "x.xml").exists()
     assert list(tmp_path.iterdir()) == [out]  # no temp files left behind
@@ -97,6 +100,8 @@ def test_profile_command(tmp_path: Path) -> None:
     pol.write_text("agency: x\ntitle: y\ninclude: ['9.9.9(1)(a)']\n", encoding="utf-8")
     res = runner.invoke(app, ["profile", str(pol)])
     assert res.exit_code == 1 and "9.9.9(1)(a)" in res.stderr
+    pol.write_bytes("agency: 架空省\ntitle: 対策基準\n".encode("cp932"))
+    assert _json(["profile", str(pol)])["profile"]["metadata"]["props"][0]["value"] == "架空省"
     pol.write_text("agency: x\n", encoding="utf-8")
     res = runner.invoke(app, ["profile", str(pol)])
     assert res.exit_code == 1 and "title" in res.stderr
@@ -136,6 +141,8 @@ def test_diff_command(tmp_path: Path) -> None:
                                "similarity": None}]
     doc = _json(["diff", str(FIXTURES / "en_sample.txt"), str(FIXTURES / "en_sample.txt"), "--json"])
     assert doc["changes"] == []
+    mixed = runner.invoke(app, ["diff", str(new), str(FIXTURES / "en_sample.txt"), "--json"])
+    assert mixed.exit_code == 0 and "warning: comparing a catalog" in mixed.stderr
     bad = runner.invoke(app, ["diff", str(tmp_path / "missing"), str(new)])
     assert bad.exit_code == 1 and "no such file" in bad.stderr
 

@@ -23,7 +23,7 @@ from .catalog import Catalog
 from .diff import diff_result_json, diff_snapshots, snapshot_of_catalog, snapshot_of_import
 from .export import catalog_csv, catalog_json, catalog_xlsx, node_json
 from .ids import NodeKind, is_valid
-from .import_official import OfficialImport, OfficialTextError, parse_official_file, term_index
+from .import_official import OfficialImport, OfficialTextError, parse_official_file, read_text, term_index
 from .layouts import LAYOUTS
 from .loader import CatalogError, load_catalog
 from .oscal import AgencyPolicy, PolicyError, catalog_to_oscal, profile_to_oscal
@@ -192,11 +192,13 @@ def profile_cmd(
     """Export an agency's 対策基準 tailoring as an OSCAL profile."""
     cat = _load(data)
     try:
-        raw = yaml.safe_load(policy.read_text(encoding="utf-8-sig"))
+        raw = yaml.safe_load(read_text(policy))
         pol = AgencyPolicy.model_validate(raw)
         doc = profile_to_oscal(pol, cat, datetime.now(UTC))
     except OSError as exc:
         _fail(f"{policy}: {exc.strerror or exc}")
+    except OfficialTextError as exc:
+        _fail(str(exc))
     except yaml.YAMLError as exc:
         _fail(f"{policy}: YAML syntax: {exc}".replace("\n", " "))
     except ValidationError as exc:
@@ -311,6 +313,9 @@ def diff_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Ids added, removed, moved, retitled or with changed text between two editions."""
+    if a.is_dir() != b.is_dir() and a.exists() and b.exists():
+        typer.echo("warning: comparing a catalog with an official text: their text fields differ "
+                   "(summaries vs official wording), so most ids will show as changed", err=True)
     res = diff_snapshots(_snapshot(a), _snapshot(b))
     if as_json:
         _emit(diff_result_json(res))
