@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import tempfile
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -26,6 +27,7 @@ from .ids import NodeKind, is_valid
 from .import_official import OfficialImport, OfficialTextError, parse_official_file, read_text, term_index
 from .layouts import LAYOUTS
 from .loader import CatalogError, load_catalog
+from .model import Node
 from .oscal import AgencyPolicy, PolicyError, catalog_to_oscal, profile_to_oscal
 
 app = typer.Typer(name="catalog", help="統一基準カタログ / the standard as data.", no_args_is_help=True,
@@ -48,6 +50,11 @@ def _load(data: Path | None) -> Catalog:
     except CatalogError as exc:
         first = exc.issues[0]
         _fail(f"invalid catalog ({len(exc.issues)} problem(s)); first: {first}")
+
+
+def _brief(n: Node) -> dict[str, Any]:
+    """The short node reference used in ancestors, children and search hits."""
+    return {"id": n.id, "kind": n.kind.value, "title_en": n.title_en, "title_ja": n.title_ja}
 
 
 def _emit(doc: Any) -> None:
@@ -114,8 +121,8 @@ def show_cmd(node_id: Annotated[str, typer.Argument(metavar="ID")], as_json: Jso
     if as_json:
         _emit({
             **node_json(n),
-            "ancestors": [{"id": a.id, "kind": a.kind.value, "title_en": a.title_en, "title_ja": a.title_ja} for a in anc],
-            "children": [{"id": c.id, "kind": c.kind.value, "title_en": c.title_en, "title_ja": c.title_ja} for c in kids],
+            "ancestors": [_brief(a) for a in anc],
+            "children": [_brief(c) for c in kids],
         })
         return
     typer.echo(" > ".join(f"{a.id} {a.title_ja}" for a in anc))
@@ -148,8 +155,7 @@ def search_cmd(
     hits = cat.search(text, limit=limit)
     if as_json:
         _emit({"query": text, "count": len(hits), "hits": [
-            {"id": h.id, "kind": cat.get(h.id).kind.value, "title_ja": cat.get(h.id).title_ja,
-             "title_en": cat.get(h.id).title_en, "field": h.field, "snippet": h.snippet} for h in hits]})
+            {**_brief(cat.get(h.id)), "field": h.field, "snippet": h.snippet} for h in hits]})
         return
     if not hits:
         typer.echo("no matches", err=True)
@@ -250,8 +256,8 @@ def import_report(imp: OfficialImport, cat: Catalog | None, with_text: bool = Fa
         "layout": imp.layout,
         "counts": counts,
         "page_numbers_dropped": imp.page_numbers_dropped,
-        "unplaced": [vars_block(b) for b in imp.unplaced],
-        "skipped": [vars_block(b) for b in imp.skipped],
+        "unplaced": [asdict(b) for b in imp.unplaced],
+        "skipped": [asdict(b) for b in imp.skipped],
         "nodes": nodes,
     }
     if cat is not None:
@@ -266,10 +272,6 @@ def import_report(imp: OfficialImport, cat: Catalog | None, with_text: bool = Fa
             "not_in_catalog": sorted(got - want),
         }
     return doc
-
-
-def vars_block(b: Any) -> dict[str, Any]:
-    return {"line_start": b.line_start, "line_end": b.line_end, "reason": b.reason, "text": b.text}
 
 
 @app.command("import-official")

@@ -69,14 +69,15 @@ def catalog_csv(cat: Catalog) -> str:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([f"{ja} [{key}]" for key, ja in CSV_COLUMNS])
     for n in cat:
-        row = node_json(n)
-        flat = {
-            **row,
-            "applies_to": row["tags"]["applies_to"],
-            "lifecycle_phase": row["tags"]["lifecycle_phase"],
-        }
-        w.writerow([_cell(flat.get(key)) for key, _ in CSV_COLUMNS])
+        w.writerow(_row(n))
     return buf.getvalue()
+
+
+def _row(n: Node) -> list[str]:
+    """One node as a flat row in ``CSV_COLUMNS`` order (tags lifted, lists joined with ";")."""
+    row = node_json(n)
+    flat = {**row, "applies_to": row["tags"]["applies_to"], "lifecycle_phase": row["tags"]["lifecycle_phase"]}
+    return [_cell(flat.get(key)) for key, _ in CSV_COLUMNS]
 
 
 def _cell(v: object) -> str:
@@ -104,9 +105,7 @@ def catalog_xlsx(cat: Catalog, now: datetime) -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for n in cat:
-        row = node_json(n)
-        flat = {**row, "applies_to": row["tags"]["applies_to"], "lifecycle_phase": row["tags"]["lifecycle_phase"]}
-        ws.append([_cell(flat.get(key)) for key, _ in CSV_COLUMNS])
+        ws.append(_row(n))
     widths = {"id": 18, "kind": 11, "parent": 14, "title_ja": 40, "title_en": 40, "summary_ja": 60,
               "summary_en": 60, "purpose_ja": 50, "purpose_en": 50}
     for idx, (key, _) in enumerate(CSV_COLUMNS, start=1):

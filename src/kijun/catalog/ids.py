@@ -129,8 +129,3 @@ def sort_key(node_id: str) -> tuple[tuple[int, int, str], ...]:
     if term:
         parts.append((4, 0, term))
     return tuple(parts)
-
-
-def roman_value(token: str) -> int:
-    """1-based value of a roman numeral token ("iii" -> 3)."""
-    return ROMANS.index(token) + 1

@@ -16,11 +16,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .catalog import normalise
 from .ids import LETTERS, ROMANS, NodeKind, definition_id
 from .layouts import ENGLISH, Layout, Marker, detect_layout
 
@@ -133,7 +133,7 @@ def _join(parts: list[str]) -> str:
 
 
 def _fold(term: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", term).casefold().split())
+    return " ".join(normalise(term).split())
 
 
 def term_index(terms: Mapping[str, str]) -> dict[str, str]:

@@ -73,7 +73,8 @@ def _control(cat: Catalog, n: Node, official: OfficialImport | None) -> dict[str
     props += [_prop("responsible-role", r) for r in n.responsible_roles]
     props += [_prop("applies-to", t) for t in n.tags.applies_to]
     props += [_prop("lifecycle-phase", t) for t in n.tags.lifecycle_phase]
-    subitems = [c for c in cat.children(n.id) if c.kind is NodeKind.SUBITEM]
+    children = cat.children(n.id)
+    subitems = [c for c in children if c.kind is NodeKind.SUBITEM]
     overview: dict[str, Any] = {"id": f"{cid}_ovw", "name": "overview", "prose": n.summary_en}
     if subitems:
         overview["parts"] = [
@@ -102,7 +103,7 @@ def _control(cat: Catalog, n: Node, official: OfficialImport | None) -> dict[str
     ctl: dict[str, Any] = {"id": cid, "class": n.kind.value, "title": n.title_en, "props": props, "parts": parts}
     if n.related:
         ctl["links"] = [{"href": f"#{oscal_id(r)}", "rel": "related"} for r in n.related]
-    kids = [_control(cat, c, official) for c in cat.children(n.id) if c.kind is not NodeKind.SUBITEM]
+    kids = [_control(cat, c, official) for c in children if c.kind is not NodeKind.SUBITEM]
     if kids:
         ctl["controls"] = kids
     return ctl
