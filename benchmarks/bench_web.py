@@ -155,7 +155,7 @@ def generate(rng: random.Random) -> dict[str, int]:
         assignments = [RoleAssignment(user=p, role="staff", unit=p.unit) for p in people]
         for p in rng.sample(people, N_PEOPLE // 10):
             assignments.append(RoleAssignment(user=p, role=rng.choice(responsible),
-                                              unit=by_id[p.unit.parent_id]))  # type: ignore[union-attr]
+                                              unit=by_id[p.unit.parent_id]))
         RoleAssignment.objects.bulk_create(assignments)
 
         head = audit.locked_head()
@@ -354,9 +354,9 @@ def main() -> None:
         ]
         with httpx.Client(base_url=base, timeout=30) as c:  # every target must answer 200 before timing it
             for name, path, hdrs in targets:
-                r = c.get(path, headers=hdrs)
-                if r.status_code != 200:
-                    raise SystemExit(f"bench_web: {name} {path} answered {r.status_code} before the run")
+                resp = c.get(path, headers=hdrs)
+                if resp.status_code != 200:
+                    raise SystemExit(f"bench_web: {name} {path} answered {resp.status_code} before the run")
         script = data_dir / "report.lua"
         script.write_text(WRK_LUA, encoding="utf-8")
         results: list[Result] = []
