@@ -96,3 +96,17 @@ def test_docs_cover_vocabulary_and_commands() -> None:
         assert f"`{word}`" in doc, word
     for cmd in app.registered_commands:
         assert cmd.name and cmd.name in doc, cmd.name
+
+
+def test_public_api_is_explicit() -> None:
+    import types
+
+    import kijun.catalog as pkg
+
+    public = {
+        name for name in dir(pkg)
+        if not name.startswith("_") and name != "annotations"
+        and not isinstance(getattr(pkg, name), types.ModuleType)  # submodules loaded by other tests
+    }
+    assert public == set(pkg.__all__)
+    assert pkg.load_catalog().get("7.3").kind is pkg.NodeKind.SECTION
