@@ -10,7 +10,7 @@ STRICT_PKGS := $(wildcard src/kijun/catalog src/kijun/classification src/kijun/c
                  src/kijun/access src/kijun/diagnostics) \
                src/kijun/core/auditchain.py src/kijun/core/incompatible.py src/kijun/core/roles.py
 
-.PHONY: run install dev test lint typecheck bench fuzz messages assets clean sbom
+.PHONY: run install dev test lint typecheck semgrep bench fuzz messages assets clean sbom
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,19 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy --strict $(STRICT_PKGS)
 
+# semgrep lives in its own venv (its pins would fight the app's); rules and their tests in .semgrep/
+SEMGREP := .venv-tools/bin/semgrep
+SEMGREP_FLAGS := --metrics=off --disable-version-check --config .semgrep/kijun.yml
+$(SEMGREP):
+	$(PYTHON) -m venv .venv-tools
+	.venv-tools/bin/pip install --quiet 'semgrep>=1.100,<2'
+
+semgrep: $(SEMGREP)
+	$(SEMGREP) --test $(SEMGREP_FLAGS) .semgrep/kijun.py
+	$(SEMGREP) scan $(SEMGREP_FLAGS) --error --quiet src
+
 ## make test: lint, types, the whole suite on SQLite and on PostgreSQL, browser tests included
-test: dev lint typecheck
+test: dev lint typecheck semgrep
 	bash scripts/run_tests.sh
 
 bench: dev
@@ -55,4 +66,4 @@ assets:
 	bash scripts/update_assets.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-tools .pytest_cache .mypy_cache .ruff_cache

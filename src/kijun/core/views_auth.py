@@ -90,7 +90,7 @@ def login_totp_view(request: HttpRequest) -> HttpResponse:
     if not pending or time.time() - pending["at"] > PENDING_SECONDS:
         request.session.pop(PENDING_KEY, None)
         return redirect("login")
-    user = User.objects.filter(pk=pending["uid"], is_active=True).first()
+    user = User.objects.filter(pk=pending["uid"], is_active=True).first()  # nosemgrep: kijun-unscoped-queryset-in-view -- the user who passed the password step
     if user is None:
         return redirect("login")
     form = TotpForm(request.POST or None)
