@@ -62,8 +62,9 @@ def test_japanese_fixture_full_width_markers() -> None:
     assert r.nodes["2.1.1"].title == "体制づくり"
     assert r.nodes["2.1.1"].purpose == "架空の組織が責任者を決めておくと、問い合わせ先が明確になる。"
     assert r.ids(NodeKind.GROUP) == ["1.1(1)", "1.2(1)", "2.1.1(1)", "2.1.1(2)", "2.1.2(1)"]
-    assert r.ids(NodeKind.SUBITEM) == ["2.1.1(1)(b)(i)", "2.1.1(1)(b)(ii)"]
+    assert r.ids(NodeKind.SUBITEM) == ["2.1.1(1)(b)(i)", "2.1.1(1)(b)(ii)", "2.1.1(2)(b)(i)", "2.1.1(2)(b)(ii)"]
     assert r.nodes["2.1.1(1)(b)(i)"].text == "決めた日"
+    assert r.nodes["2.1.1(2)(b)(ii)"].text == "残っている課題"  # katakana (イ) is the second sub-item
     assert r.nodes["1.2(1)"].title == "架空の区分"
     # terms map to catalog ids; unknown Japanese terms get a stable hash id
     assert r.nodes["1.3:test-terminal"].title == "テスト端末"
@@ -86,6 +87,9 @@ def test_japanese_layout_marker_recognition() -> None:
     assert JAPANESE.is_purpose("目的・趣旨") and JAPANESE.is_requirements("遵守事項")
     assert JAPANESE.is_page_number("－ 12 －") and not JAPANESE.is_page_number("12月")
     assert JAPANESE.match_heading("4.2.1(2)(a)に定める") is None
+    assert [(x.kind, x.token) for x in JAPANESE.match_marker("　　（ウ）本文")] == [("roman", "iii")]
+    assert [(x.kind, x.token) for x in JAPANESE.match_marker("(ｴ)半角カナ")] == [("roman", "iv")]
+    assert ENGLISH.match_marker("(ア) not in the English layout") == []
 
 
 def test_detect_layout_and_not_a_standard() -> None:

@@ -23,7 +23,12 @@ chapter_st = st.lists(section_st, min_size=1, max_size=2)
 doc_st = st.lists(chapter_st, min_size=1, max_size=2)
 
 
-def _render(doc: list[list[list[list[list[int]]]]], ja: bool, pages: list[bool]) -> tuple[str, set[str]]:
+_KANA = "アイウエオカキクケコサシ"
+
+
+def _render(
+    doc: list[list[list[list[list[int]]]]], ja: bool, pages: list[bool], kana: bool = False
+) -> tuple[str, set[str]]:
     lines: list[str] = []
     ids: set[str] = set()
     page = iter(pages * 1000)
@@ -63,15 +68,18 @@ def _render(doc: list[list[list[list[list[int]]]]], ja: bool, pages: list[bool])
                         for r in range(subs):
                             rom = ROMANS[r]
                             ids.add(f"{rid}({rom})")
-                            emit(f"　　（{_ROMAN_FW[rom]}）項目" if ja else f"         ({rom})   entry {rom}")
+                            mark = _KANA[r] if kana else _ROMAN_FW[rom]
+                            emit(f"　　（{mark}）項目" if ja else f"         ({rom})   entry {rom}")
     return "\n".join(lines) + "\n", ids
 
 
 @settings(max_examples=40, deadline=None)
-@given(doc_st, st.booleans(), st.lists(st.booleans(), min_size=1, max_size=7))
-def test_rendered_documents_parse_back(doc: list[list[list[list[list[int]]]]], ja: bool, pages: list[bool]) -> None:
+@given(doc_st, st.booleans(), st.lists(st.booleans(), min_size=1, max_size=7), st.booleans())
+def test_rendered_documents_parse_back(
+    doc: list[list[list[list[list[int]]]]], ja: bool, pages: list[bool], kana: bool
+) -> None:
     # chapter 1 must exist for the parser to find the body: add an empty one in front
-    text, ids = _render(doc, ja, pages)
+    text, ids = _render(doc, ja, pages, kana)
     head = "第１章　総則\n" if ja else "Chapter 1    General\n"
     r = parse_official(head + text, "generated")
     got = set(r.nodes) - {"1"}

@@ -45,6 +45,10 @@ def _identity(line: str) -> str:
 
 _ROMAN_ALT = "|".join(sorted(ROMANS, key=len, reverse=True))
 _RE_MARKER = re.compile(rf"^(\s*)\((?:(?P<num>[1-9][0-9]?)|(?P<tok>{_ROMAN_ALT}|[a-z]))\)\s*(?P<rest>.*)$")
+#: Katakana enumerators used for sub-items in Japanese legal texts, in order: (ア) = (i), (イ) = (ii)…
+KANA_SUBITEMS: tuple[str, ...] = ("ア", "イ", "ウ", "エ", "オ", "カ", "キ", "ク", "ケ", "コ", "サ", "シ", "ス", "セ", "ソ",
+                                  "タ", "チ", "ツ", "テ", "ト")
+_RE_KANA = re.compile(r"^(\s*)\((?P<kana>[ア-ト])\)\s*(?P<rest>.*)$")
 _RE_PAGE = re.compile(r"^\s*(?:-\s*)?[0-9]{1,3}(?:\s*-)?\s*$")
 _RE_TOC_LEADER = re.compile(r"(?:\.{4,}|…{2,}|・{4,})\s*[0-9]{1,3}\s*$")
 
@@ -73,6 +77,8 @@ class Layout:
     wrap_width: int = 60
     #: How much deeper than its requirement a sub-item marker is indented (last-resort tie-break).
     sub_indent: int = 3
+    #: Accept (ア), (イ)… as sub-item markers (mapped to (i), (ii)… ids).
+    kana_subitems: bool = False
 
     def match_chapter(self, line: str) -> tuple[int, str] | None:
         """``(number, title)`` for a chapter heading line."""
@@ -93,6 +99,10 @@ class Layout:
         norm = self.normalise(line)
         m = _RE_MARKER.match(norm)
         if not m:
+            k = _RE_KANA.match(norm) if self.kana_subitems else None
+            if k and k.group("kana") in KANA_SUBITEMS:
+                token = ROMANS[KANA_SUBITEMS.index(k.group("kana"))]
+                return [Marker("roman", token, k.group("rest"), len(k.group(1)))]
             return []
         indent, rest = len(m.group(1)), m.group("rest")
         if m.group("num"):
@@ -163,6 +173,7 @@ JAPANESE = Layout(
     end_of_body=re.compile(r"^\s*附\s*則"),
     wrap_width=30,
     sub_indent=1,
+    kana_subitems=True,
 )
 
 LAYOUTS: dict[str, Layout] = {ENGLISH.name: ENGLISH, JAPANESE.name: JAPANESE, "en": ENGLISH, "ja": JAPANESE}
