@@ -16,13 +16,12 @@ because the platform must be present *on the same host* (grype #1349 ignores thi
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ._io import paused_gc
 from .cpe import ANY, NA, Cpe, Relation, compare_attr, is_superset_or_equal
 from .models import CpeMatch, CveRecord, InventoryItem
 from .versions import VersionKey, generic_key
@@ -38,22 +37,6 @@ def effective_version(cpe: Cpe) -> str | None:
         return None
     u = cpe.update
     return v if u in (ANY, NA) else f"{v}-{u}"
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic GC while building large acyclic structures (millions of small objects).
-
-    Generation-0 collections otherwise rescan everything built so far and dominate build time;
-    the previous GC state is restored afterwards.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 @dataclass(slots=True)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ._io import FeedError, content_hash, expand_paths, read_json
+from ._io import FeedError, content_hash, expand_paths, paused_gc, read_json
 from .cpe import CpeError, parse_cpe
 from .models import Configuration, CpeMatch, CveRecord, Cvss, Node, SsvcOptions
 
@@ -89,6 +89,12 @@ def parse_cve(cve: dict[str, Any], where: str = "") -> CveRecord:
     )
 
 
+def parse_cves(cves: Iterable[dict[str, Any]], where: str = "") -> list[CveRecord]:
+    """Many ``cve`` objects at once (cyclic GC paused: parsing allocates millions of objects)."""
+    with paused_gc():
+        return [parse_cve(c, where) for c in cves]
+
+
 def iter_cves_from_document(doc: Any, where: str) -> Iterator[CveRecord]:
     """Records from a page, a bare ``cve`` object, a ``{"cve": ...}`` wrapper or a list of those."""
     if isinstance(doc, list):
@@ -115,10 +121,12 @@ def load_nvd(paths: Iterable[str | Path]) -> list[CveRecord]:
     """
     by_id: dict[str, CveRecord] = {}
     for p in expand_paths(list(paths), (".json", ".json.gz", ".json.xz")):
-        for rec in iter_cves_from_document(read_json(p), str(p)):
-            old = by_id.get(rec.id)
-            if old is None or (rec.modified or "") >= (old.modified or ""):
-                by_id[rec.id] = rec
+        doc = read_json(p)
+        with paused_gc():
+            for rec in iter_cves_from_document(doc, str(p)):
+                old = by_id.get(rec.id)
+                if old is None or (rec.modified or "") >= (old.modified or ""):
+                    by_id[rec.id] = rec
     return list(by_id.values())
 
 
