@@ -141,6 +141,15 @@ def test_diff_command(tmp_path: Path) -> None:
                                "similarity": None}]
     doc = _json(["diff", str(FIXTURES / "en_sample.txt"), str(FIXTURES / "en_sample.txt"), "--json"])
     assert doc["changes"] == []
+    cites = tmp_path / "cites.yaml"
+    cites.write_text("テレワーク実施要領: ['8.1.3']\n台帳要領: ['2.1.2(1)(a)']\n", encoding="utf-8")
+    doc = _json(["diff", str(default_data_dir()), str(new), "--citations", str(cites), "--json"])
+    assert [r["document"] for r in doc["review"]] == ["テレワーク実施要領"]
+    res = runner.invoke(app, ["diff", str(default_data_dir()), str(new), "--citations", str(cites)])
+    assert res.exit_code == 0 and "documents to review: 1/2" in res.stdout
+    cites.write_text("- just a list\n", encoding="utf-8")
+    bad = runner.invoke(app, ["diff", str(default_data_dir()), str(new), "--citations", str(cites)])
+    assert bad.exit_code == 1 and "mapping of document name" in bad.stderr
     mixed = runner.invoke(app, ["diff", str(new), str(FIXTURES / "en_sample.txt"), "--json"])
     assert mixed.exit_code == 0 and "warning: comparing a catalog" in mixed.stderr
     bad = runner.invoke(app, ["diff", str(tmp_path / "missing"), str(new)])

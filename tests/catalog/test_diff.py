@@ -8,7 +8,13 @@ from typing import Any
 
 import yaml
 
-from kijun.catalog.diff import diff_result_json, diff_snapshots, snapshot_of_catalog, snapshot_of_import
+from kijun.catalog.diff import (
+    diff_result_json,
+    diff_snapshots,
+    review_worklist,
+    snapshot_of_catalog,
+    snapshot_of_import,
+)
 from kijun.catalog.import_official import parse_official
 from kijun.catalog.loader import default_data_dir, load_catalog
 
@@ -76,3 +82,19 @@ def test_official_text_diff_with_renumbering_and_edits() -> None:
     assert _by(res, "changed_text")["2.1.1(1)(h)"].fields == ("text",)
     assert _by(res, "retitled")["2.1.1(2)"].title_b == "Reporting duties"
     assert _by(res, "changed_text")["2.1.1(2)(a)"].fields == ("text",)
+
+
+def test_review_worklist_marks_documents_citing_changed_ids() -> None:
+    old_text = (FIXTURES / "en_sample.txt").read_text(encoding="utf-8")
+    new_text = old_text.replace("report once a year.", "report twice a year.")
+    res = diff_snapshots(snapshot_of_import(parse_official(old_text)), snapshot_of_import(parse_official(new_text)))
+    citations = {
+        "報告要領": ["2.1.1(2)(a)"],          # cites the changed requirement itself
+        "体制規程": ["2.1.1"],                # cites the item: every change below it counts
+        "台帳要領": ["2.1.2(1)(a)"],          # untouched
+    }
+    work = review_worklist(res, citations)
+    assert set(work) == {"報告要領", "体制規程"}
+    assert [c.id for c in work["報告要領"]] == ["2.1.1(2)(a)"]
+    doc = diff_result_json(res, citations)
+    assert [r["document"] for r in doc["review"]] == ["報告要領", "体制規程"]  # type: ignore[index]

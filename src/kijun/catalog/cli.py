@@ -21,9 +21,9 @@ import yaml
 from pydantic import ValidationError
 
 from .catalog import Catalog
-from .diff import diff_result_json, diff_snapshots, snapshot_of_catalog, snapshot_of_import
+from .diff import diff_result_json, diff_snapshots, review_worklist, snapshot_of_catalog, snapshot_of_import
 from .export import catalog_csv, catalog_json, catalog_xlsx, node_json
-from .ids import NodeKind, is_valid
+from .ids import NodeKind, is_valid, sort_key
 from .import_official import OfficialImport, OfficialTextError, parse_official_file, read_text, term_index
 from .layouts import LAYOUTS
 from .loader import CatalogError, load_catalog
@@ -312,21 +312,44 @@ def _snapshot(path: Path) -> Any:
 def diff_cmd(
     a: Annotated[Path, typer.Argument(help="Catalog directory or official text file (old).")],
     b: Annotated[Path, typer.Argument(help="Catalog directory or official text file (new).")],
+    citations: Annotated[Path | None, typer.Option(
+        help="YAML mapping document name -> ids it implements; adds a review worklist.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ids added, removed, moved, retitled or with changed text between two editions."""
     if a.is_dir() != b.is_dir() and a.exists() and b.exists():
         typer.echo("warning: comparing a catalog with an official text: their text fields differ "
                    "(summaries vs official wording), so most ids will show as changed", err=True)
+    cites = _read_citations(citations) if citations else None
     res = diff_snapshots(_snapshot(a), _snapshot(b))
     if as_json:
-        _emit(diff_result_json(res))
+        _emit(diff_result_json(res, cites))
         return
     typer.echo(", ".join(f"{k} {v}" for k, v in res.counts.items()) + f", unchanged {res.unchanged}")
     for c in res.changes:
         extra = f" (from {c.old_id})" if c.old_id else ""
         fields = f" [{', '.join(c.fields)}]" if c.fields else ""
         typer.echo(f"{c.type:13} {c.id}{extra}{fields}  {c.title_b or c.title_a or ''}")
+    if cites is not None:
+        work = review_worklist(res, cites)
+        typer.echo(f"documents to review: {len(work)}/{len(cites)}")
+        for name, hits in work.items():
+            typer.echo(f"  {name}: " + ", ".join(sorted({c.id for c in hits}, key=sort_key)))
+
+
+def _read_citations(path: Path) -> dict[str, list[str]]:
+    """``{document: [ids]}`` from YAML; every value must be a list of id strings."""
+    try:
+        raw = yaml.safe_load(read_text(path))
+    except OSError as exc:
+        _fail(f"{path}: {exc.strerror or exc}")
+    except (yaml.YAMLError, OfficialTextError) as exc:
+        _fail(f"{path}: {exc}".replace("\n", " "))
+    if not isinstance(raw, dict) or not all(
+        isinstance(v, list) and all(isinstance(i, str) for i in v) for v in raw.values()
+    ):
+        _fail(f"{path}: expected a mapping of document name to a list of ids")
+    return {str(k): list(v) for k, v in raw.items()}
 
 
 @app.command("validate")

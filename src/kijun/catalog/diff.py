@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from .catalog import Catalog
-from .ids import sort_key
+from .ids import is_valid, parent_of, sort_key
 from .import_official import OfficialImport
 
 ChangeType = Literal["added", "removed", "moved", "retitled", "changed_text"]
@@ -231,23 +231,60 @@ def _distance(a_id: str, b_id: str) -> int:
     return sum(abs(x[1] - y[1]) for x, y in zip(ka, kb, strict=False)) + abs(len(ka) - len(kb))
 
 
-def diff_result_json(res: DiffResult) -> dict[str, object]:
-    """The stable ``kijun catalog diff --json`` document (see docs/catalog.md)."""
+def _change_json(c: Change) -> dict[str, object]:
     return {
+        "type": c.type,
+        "id": c.id,
+        "old_id": c.old_id,
+        "kind": c.kind,
+        "title_a": c.title_a,
+        "title_b": c.title_b,
+        "fields": list(c.fields),
+        "similarity": c.similarity,
+    }
+
+
+def diff_result_json(
+    res: DiffResult, citations: Mapping[str, Iterable[str]] | None = None
+) -> dict[str, object]:
+    """The stable ``kijun catalog diff --json`` document (see docs/catalog.md)."""
+    doc: dict[str, object] = {
         "a": res.a,
         "b": res.b,
         "summary": {**res.counts, "unchanged": res.unchanged},
-        "changes": [
-            {
-                "type": c.type,
-                "id": c.id,
-                "old_id": c.old_id,
-                "kind": c.kind,
-                "title_a": c.title_a,
-                "title_b": c.title_b,
-                "fields": list(c.fields),
-                "similarity": c.similarity,
-            }
-            for c in res.changes
-        ],
+        "changes": [_change_json(c) for c in res.changes],
     }
+    if citations is not None:
+        work = review_worklist(res, citations)
+        doc["review"] = [
+            {"document": name, "changes": [_change_json(c) for c in work[name]]}
+            for name in citations if name in work
+        ]
+    return doc
+
+
+def _lineage(node_id: str) -> set[str]:
+    """The id and all of its ancestors by syntax ("4.2.1(2)(a)" -> itself, "4.2.1(2)", "4.2.1", "4.2", "4")."""
+    out: set[str] = set()
+    cur: str | None = node_id if is_valid(node_id) else None
+    while cur is not None:
+        out.add(cur)
+        cur = parent_of(cur)
+    return out
+
+
+def review_worklist(res: DiffResult, citations: Mapping[str, Iterable[str]]) -> dict[str, list[Change]]:
+    """Which agency documents (or 対策基準 clauses) need review after an edition change.
+
+    ``citations`` maps a document name to the ids it implements or cites.  A document is hit by
+    every change at a cited id or anywhere below it (citing item 4.2.1 covers 4.2.1(2)(c)); for
+    moves both the old and the new id count.  Documents with no hits are left out.
+    """
+    out: dict[str, list[Change]] = {}
+    lineages = [(c, _lineage(c.id) | (_lineage(c.old_id) if c.old_id else set())) for c in res.changes]
+    for doc, ids in citations.items():
+        cited = set(ids)
+        hits = [c for c, lineage in lineages if lineage & cited]
+        if hits:
+            out[doc] = hits
+    return out
