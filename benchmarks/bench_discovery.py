@@ -171,7 +171,9 @@ def _child(q: Any, fn: Callable[..., dict[str, Any]], args: tuple[Any, ...]) -> 
     t0 = time.perf_counter()
     out = fn(*args)
     out["seconds"] = time.perf_counter() - t0
-    out["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out["max_rss_mb"] = usage.ru_maxrss / 1024
+    out["cpu"] = usage.ru_utime + usage.ru_stime  # steadier than wall time on a shared machine
     q.put(out)
 
 
@@ -217,7 +219,9 @@ def main() -> None:
                         measure(run_naive, str(path), args.naive_lines),
                     )
                 )
-    print(f"\n{'format':7} {'method':32} {'lines':>10} {'seconds':>8} {'lines/s':>11} {'peak RSS':>9}")
+    print(
+        f"\n{'format':7} {'method':32} {'lines':>10} {'wall s':>7} {'cpu s':>7} {'lines/s':>11} {'peak RSS':>9}"
+    )
     rate: dict[tuple[str, str], float] = {}
     for fmt, name, r in rows:
         lps = r["lines"] / r["seconds"]

@@ -112,3 +112,15 @@ def test_squid_common_is_not_detected_as_combined() -> None:
     combined = common + ' "-" "UA" TCP_TUNNEL:HIER_DIRECT'
     assert detect_format([common]).name == "squid-common"
     assert detect_format([combined]).name == "squid-combined"
+
+
+def test_hostile_long_lines_stay_linear() -> None:
+    """Backtracking-prone inputs (many separators, no match) finish: the regexes are linear."""
+    tpl = r"%s{time}\t%s{login}\t%s{eurl}\t%d{reqsize}"
+    hostile = ["a\t" * 50_000, "x" * 200_000, "k=" * 50_000, '"' * 100_000]
+    stats = ParseStats("nss")
+    assert list(NssParser(ParserOptions(nss_template=tpl)).parse(hostile, stats)) == []
+    assert stats.malformed == 4
+    stats = ParseStats("kv")
+    assert list(NssParser().parse(hostile, stats)) == []
+    assert stats.malformed == 4

@@ -50,3 +50,13 @@ def test_stray_bytes_cost_one_line_not_the_scan(tmp_path: Path, catalog: Catalog
     r = scan([log], catalog=catalog)
     assert r.app("slack").transactions == 4
     assert r.totals.malformed == 1
+
+
+def test_overlong_line_is_cut_and_counted_once(tmp_path: Path, catalog: Catalog) -> None:
+    good = "1714525200.000 5 10.0.0.1 TCP_TUNNEL/200 10 CONNECT slack.com:443 - HIER_DIRECT/1.1.1.1 -\n"
+    log = tmp_path / "huge-line.log"
+    log.write_text(good * 2 + "x" * (3 * 1024 * 1024 + 17) + "\n" + good)
+    r = scan([log], catalog=catalog)
+    s = r.sources[0]
+    assert (s.lines, s.events, s.malformed) == (4, 3, 1)
+    assert s.malformed_samples[0].line == 3 and len(s.malformed_samples[0].text) == 300

@@ -116,7 +116,7 @@ def _open(item: LogInput, options: ScanOptions) -> tuple[Iterable[str], ParseSta
             name = item.name or str(src)
             raise DiscoveryError(f"{name}: cannot read: {exc.strerror or exc}") from None
         stats = ParseStats(opened.name, encoding=opened.encoding, compressed=opened.compressed)
-        return opened.lines, stats, opened
+        return opened.iter_lines(), stats, opened
     if isinstance(src, Iterable):
         return src, ParseStats(item.name or "<lines>", encoding="text"), None
     raise DiscoveryError(f"unsupported log source {src!r}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -16,6 +17,7 @@ from typing import BinaryIO
 _GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF_BYTES = 256 * 1024
 _BUFFER = 1024 * 1024
+MAX_LINE = 1024 * 1024
 
 
 class _PrefixedRaw(io.RawIOBase):
@@ -75,6 +77,23 @@ class OpenedLog:
     consumed: list[int]
     """``consumed[0]``: bytes read so far from the (possibly compressed) underlying stream."""
     owned: BinaryIO | None = None
+
+    def iter_lines(self, max_line: int = MAX_LINE) -> Iterator[str]:
+        """Lines as read, each at most ``max_line`` characters.
+
+        A longer "line" (a binary file, a log without newlines) is cut at ``max_line`` and the rest
+        of it skipped, so one bad input cannot exhaust memory and later line numbers stay right.
+        """
+        readline = self.lines.readline
+        while True:
+            line = readline(max_line)
+            if not line:
+                return
+            if len(line) == max_line and not line.endswith("\n"):
+                rest = line
+                while len(rest) == max_line and not rest.endswith("\n"):
+                    rest = readline(max_line)
+            yield line
 
     def close(self) -> None:
         """Close the decoded stream and the file if ``open_log`` opened it (not a caller's stream)."""

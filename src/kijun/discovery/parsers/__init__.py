@@ -43,6 +43,7 @@ def parser_class(name: str) -> type[Parser]:
 
 def detect_format(head: Sequence[str], source: str = "<input>") -> type[Parser]:
     """Pick the format that recognises the largest share of ``head``; earlier in PARSERS wins ties."""
+    head = [line[:4096] for line in head]  # sniffers need the start of a line, not a megabyte of it
     best: type[Parser] | None = None
     best_score = 0.0
     for cls in PARSERS:

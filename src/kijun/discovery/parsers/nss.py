@@ -16,7 +16,7 @@ from kijun.discovery.model import LogEvent, ParseStats
 from kijun.discovery.parsers.base import Parser, ParserOptions, clean, host_from_url, share, to_int
 
 SPEC = re.compile(r"%[-0-9.]*[a-z]{1,3}\{(\w+)\}")
-KV = re.compile(r'(\w+)=("[^"]*"|\S*)')
+KV = re.compile(r'(?<!\w)(\w+)=("[^"]*"|\S*)')  # the look-behind keeps findall linear
 _KNOWN = frozenset(("eurl", "url", "login", "reqsize", "respsize", "cip", "urlcat", "appname"))
 
 
@@ -26,10 +26,16 @@ def compile_template(template: str) -> re.Pattern[str]:
     out: list[str] = []
     seen: set[str] = set()
     pos = 0
-    for m in SPEC.finditer(text):
+    specs = list(SPEC.finditer(text))
+    for i, m in enumerate(specs):
         out.append(re.escape(text[pos : m.start()]))
         name = m.group(1)
-        out.append(f"(?P<{name}>.*?)" if name not in seen else "(?:.*?)")
+        follow = text[m.end() : specs[i + 1].start()] if i + 1 < len(specs) else text[m.end() :]
+        # A value cannot contain a non-space separator (tab, comma, pipe): matching it as a negated
+        # class keeps the regex linear on hostile lines. Space-separated values may contain spaces.
+        hard_sep = bool(follow) and (not follow[0].isspace() or follow[0] == "\t")
+        value = f"[^{re.escape(follow[0])}\\n]*" if hard_sep else ".*?"
+        out.append(f"(?P<{name}>{value})" if name not in seen else f"(?:{value})")
         seen.add(name)
         pos = m.end()
     if not seen:
