@@ -7,14 +7,14 @@ caller's scope answer 404, like objects that do not exist.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
@@ -27,6 +27,11 @@ from .services import PermissionDeniedError, grant_role, revoke_role, save_unit
 from .tokens import issue_token
 
 router = Router(tags=["core"])
+
+#: Database ids are positive 64-bit integers; anything else is a 422, never a database overflow.
+MAX_ID = 2**63 - 1
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class ErrorOut(Schema):
@@ -95,7 +100,7 @@ class UnitIn(Schema):
     name_en: str = Field("", max_length=200)
     code: str = Field(..., pattern=r"^[-a-zA-Z0-9_]{1,64}$")
     kind: OrgUnit.Kind
-    parent_id: int
+    parent_id: BodyId
 
 
 @router.get("/units", response={200: list[UnitOut], **ERRORS}, summary="Organisation units in your scope")
@@ -109,7 +114,7 @@ def list_units(request: HttpRequest, q: str = "") -> Any:
 
 
 @router.get("/units/{unit_id}", response={200: UnitOut, **ERRORS})
-def get_unit(request: HttpRequest, unit_id: int) -> OrgUnit:
+def get_unit(request: HttpRequest, unit_id: PathId) -> OrgUnit:
     acc = need(request, Perm.ORG_VIEW)
     return get_object_or_404(acc.units(Perm.ORG_VIEW), pk=unit_id)
 
@@ -150,7 +155,7 @@ def list_people(request: HttpRequest, q: str = "", include_inactive: bool = Fals
 
 
 @router.get("/people/{person_id}", response={200: PersonOut, **ERRORS})
-def get_person(request: HttpRequest, person_id: int) -> User:
+def get_person(request: HttpRequest, person_id: PathId) -> User:
     acc = need(request, Perm.PEOPLE_VIEW)
     return get_object_or_404(acc.scoped(User.objects.all(), Perm.PEOPLE_VIEW, "unit"), pk=person_id)
 
@@ -167,14 +172,14 @@ RoleCode = Literal[tuple(r.code for r in ROLES)]  # type: ignore[valid-type]
 
 
 class AssignmentIn(Schema):
-    user_id: int
+    user_id: BodyId
     role: RoleCode  # type: ignore[valid-type]
-    unit_id: int
+    unit_id: BodyId
 
 
 @router.get("/role-assignments", response={200: list[AssignmentOut], **ERRORS})
 @paginate(Paging)
-def list_assignments(request: HttpRequest, user_id: int | None = None) -> Any:
+def list_assignments(request: HttpRequest, user_id: int | None = Query(None, ge=1, le=MAX_ID)) -> Any:
     acc = need(request, Perm.PEOPLE_VIEW)
     qs = acc.scoped(RoleAssignment.objects.order_by("id"), Perm.PEOPLE_VIEW, "unit")
     if user_id is not None:
@@ -193,7 +198,7 @@ def create_assignment(request: HttpRequest, body: AssignmentIn) -> Status[Any]:
 
 
 @router.delete("/role-assignments/{assignment_id}", response={204: None, **ERRORS})
-def delete_assignment(request: HttpRequest, assignment_id: int) -> Status[None]:
+def delete_assignment(request: HttpRequest, assignment_id: PathId) -> Status[None]:
     acc = need(request, Perm.ROLES_MANAGE)
     ra = get_object_or_404(acc.scoped(RoleAssignment.objects.all(), Perm.ROLES_MANAGE, "unit"), pk=assignment_id)
     revoke_role(request.user, ra, request=request)  # type: ignore[arg-type]
@@ -263,7 +268,7 @@ def create_token(request: HttpRequest, body: TokenIn) -> Status[Any]:
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, summary="Revoke one of your tokens")
-def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
+def revoke_token(request: HttpRequest, token_id: PathId) -> Status[None]:
     token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
