@@ -116,11 +116,13 @@ def test_summaries_are_our_own_words(catalog: Catalog, official: OfficialImport)
         official_grams |= _ngrams(n.text) | _ngrams(n.purpose)
     copied = {}
     for n in catalog:
-        for field in ("summary_en", "purpose_en"):
+        fields = ("summary_en", "purpose_en", "title_en") if n.title_en_status == "own" else ("summary_en", "purpose_en")
+        for field in fields:
             text = getattr(n, field) or ""
-            # our summaries may quote the node's own official title; drop it before comparing
+            # our summaries may quote official titles (facts); drop them before comparing
             for a in [n, *catalog.ancestors(n.id)]:
-                text = text.replace(a.title_en, " ")
+                if a.title_en_status == "official":
+                    text = text.replace(a.title_en, " ")
             overlap = _ngrams(text) & official_grams
             if overlap:
                 copied[f"{n.id}.{field}"] = " ".join(next(iter(overlap)))
