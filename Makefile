@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 # Pure engine packages checked with mypy --strict (only those present).
-STRICT_PKGS := $(wildcard src/kijun/catalog src/kijun/classification src/kijun/cloud src/kijun/discovery \
+STRICT_PKGS := src/kijun/core/uploads.py $(wildcard src/kijun/catalog src/kijun/classification src/kijun/cloud src/kijun/discovery \
                  src/kijun/access src/kijun/diagnostics) \
                src/kijun/core/auditchain.py src/kijun/core/incompatible.py src/kijun/core/roles.py
 

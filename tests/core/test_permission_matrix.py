@@ -174,3 +174,17 @@ def test_post_matrix_unit_create_and_role_grant(demo, matrix_users, role_code, w
         assert r.status_code == 404 and not granted
     else:
         assert r.status_code == 302 and granted
+
+
+@pytest.mark.django_db
+def test_incompatible_roles_refused_through_the_ui(demo) -> None:  # type: ignore[no-untyped-def]
+    c = Client()
+    c.force_login(demo["users"]["admin"])
+    admin, sysowner = demo["users"]["admin"], demo["users"]["sysowner"]
+    r = c.post(reverse("role_grant", kwargs={"pk": admin.pk}),
+               {"role": "ciso", "unit": demo["units"]["demo-ministry"].pk}, follow=True)
+    assert "兼務禁止" in r.content.decode() and not RoleAssignment.objects.filter(user=admin, role="ciso").exists()
+    r = c.post(reverse("role_grant", kwargs={"pk": sysowner.pk}),
+               {"role": "audit_officer", "unit": demo["units"]["demo-secretariat"].pk}, follow=True)
+    assert "監査を実施できません" in r.content.decode()
+    assert not RoleAssignment.objects.filter(user=sysowner, role="audit_officer").exists()
