@@ -56,3 +56,11 @@ def test_detection_returns_a_parser_or_the_named_error(lines: list[str]) -> None
 def test_host_from_url_total(url: str) -> None:
     host = host_from_url(url)
     assert host == host.lower() and " " not in host
+
+
+@settings(max_examples=400, deadline=None)
+@given(line=st.lists(st.sampled_from(['"', " ", "a", "b c", "", "\t", "-", '""']), max_size=12).map("".join))
+def test_w3c_fast_tokenizer_equals_regex(line: str) -> None:
+    from kijun.discovery.parsers.w3c import TOKENS, _tokens
+
+    assert _tokens(line) == [q if q or not b else b for q, b in TOKENS.findall(line)]

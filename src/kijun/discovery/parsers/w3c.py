@@ -22,6 +22,26 @@ USER_FIELDS = ("cs-username", "cs-userdn", "c-username", "x-username")
 IP_FIELDS = ("c-ip", "x-forwarded-for", "c-dns")
 
 
+def _tokens(line: str) -> list[str]:
+    """Split on spaces, keeping double-quoted values whole (they may contain spaces).
+
+    ``str.split('"')`` alternates outside/inside segments, so this stays in C for the common case;
+    unbalanced or glued quotes fall back to the regex.
+    """
+    parts = line.split('"')
+    if len(parts) % 2 == 0:
+        return [q if q or not b else b for q, b in TOKENS.findall(line)]
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(part)
+        elif part and (i and not part[0].isspace() or i < len(parts) - 1 and not part[-1].isspace()):
+            return [q if q or not b else b for q, b in TOKENS.findall(line)]
+        else:
+            out.extend(part.split())
+    return out
+
+
 def _index(fields: list[str], candidates: tuple[str, ...]) -> int:
     for name in candidates:
         if name in fields:
@@ -69,10 +89,7 @@ class W3CParser(Parser):
             if not width:
                 stats.bad(n, "data line before any #Fields: line", line)
                 continue
-            if '"' in line:
-                values = [q if q or not b else b for q, b in TOKENS.findall(line)]
-            else:
-                values = line.split()
+            values = _tokens(line) if '"' in line else line.split()
             if len(values) != width:
                 stats.bad(n, f"{len(values)} values for {width} fields", line)
                 continue
