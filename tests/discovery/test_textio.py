@@ -60,3 +60,23 @@ def test_overlong_line_is_cut_and_counted_once(tmp_path: Path, catalog: Catalog)
     s = r.sources[0]
     assert (s.lines, s.events, s.malformed) == (4, 3, 1)
     assert s.malformed_samples[0].line == 3 and len(s.malformed_samples[0].text) == 300
+
+
+def test_cp932_after_an_ascii_head(tmp_path: Path, catalog: Catalog) -> None:
+    ascii_rows = "".join(f"2024-05-01T10:00:00+09:00,user{i},10.0.0.1,zoom.us\n" for i in range(12000))
+    data = (
+        ("timestamp,user,src_ip,host\n" + ascii_rows).encode()
+        + CSV_JA.splitlines()[1].encode("cp932")
+        + b"\n"
+    )
+    assert len(data) > 256 * 1024
+    log = tmp_path / "late-japanese.csv"
+    log.write_bytes(data)
+    r = scan([log], catalog=catalog)
+    assert r.user("山田太郎") is not None
+    assert r.totals.malformed == 0
+
+
+def test_text_stream_input(catalog: Catalog) -> None:
+    r = scan([LogInput(io.StringIO(CSV_JA), "pasted.csv")], catalog=catalog)
+    assert r.app("chatwork").users == 1 and r.sources[0].encoding == "text"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import hmac
+import io
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -109,6 +110,8 @@ def pseudonymise(user: str, key: bytes) -> str:
 
 def _open(item: LogInput, options: ScanOptions) -> tuple[Iterable[str], ParseStats, OpenedLog | None]:
     src = item.source
+    if isinstance(src, io.TextIOBase):  # an already-decoded text stream: read its lines as they are
+        return src, ParseStats(item.name or str(getattr(src, "name", "<text>")), encoding="text"), None
     if isinstance(src, str | os.PathLike) or hasattr(src, "read"):
         try:
             opened = open_log(src, item.name, options.encoding)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ in front of the rest of the stream, so a multi-gigabyte log is never held in mem
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import os
@@ -45,6 +46,30 @@ class _PrefixedRaw(io.RawIOBase):
         if self._counter is not None:
             self._counter[0] += n
         return n
+
+
+_FALLBACK = "kijun-cp932-fallback"
+
+
+def _cp932_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Decode error handler: bytes that are not UTF-8 are tried as CP932 (one character)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    for width in (2, 1):
+        try:
+            return exc.object[exc.start : exc.start + width].decode("cp932"), exc.start + width
+        except UnicodeDecodeError:
+            continue
+    return "\ufffd", exc.start + 1
+
+
+def _errors_handler() -> str:
+    """Register the fallback handler on first use (not at import)."""
+    try:
+        codecs.lookup_error(_FALLBACK)
+    except LookupError:
+        codecs.register_error(_FALLBACK, _cp932_fallback)
+    return _FALLBACK
 
 
 def _detect_encoding(head: bytes) -> str:
@@ -133,5 +158,8 @@ def open_log(
         stream = io.BufferedReader(_PrefixedRaw(ghead, gz), _BUFFER)  # type: ignore[arg-type]
         head = ghead
     enc = encoding or _detect_encoding(head)
-    text = io.TextIOWrapper(stream, encoding=enc, errors="replace", newline=None)
+    # An all-ASCII head decides nothing: Japanese text may start later. Then bytes that are not
+    # UTF-8 are read as CP932 instead of being replaced.
+    errors = _errors_handler() if encoding is None and enc == "utf-8" and head.isascii() else "replace"
+    text = io.TextIOWrapper(stream, encoding=enc, errors=errors, newline=None)
     return OpenedLog(label, text, enc, compressed, size, counter, owned)
