@@ -134,8 +134,10 @@ def _parser_for(item: LogInput, head: Sequence[str], name: str, options: ScanOpt
 
 def _aggregator(matcher: Matcher, backend: str) -> Aggregator:
     if backend == "duckdb":
-        from kijun.discovery.duck import DuckDBAggregator  # optional heavy import
-
+        try:
+            from kijun.discovery.duck import DuckDBAggregator  # optional heavy import
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise DiscoveryError(f"the duckdb backend needs duckdb and pyarrow installed ({exc})") from None
         return DuckDBAggregator(matcher)
     if backend != "python":
         raise DiscoveryError(f"unknown backend {backend!r}; use python or duckdb")
