@@ -37,8 +37,10 @@ run: install
 lint: dev
 	$(BIN)/ruff check src tests benchmarks scripts
 
+# Django shell modules inside engine packages (models, views, API, DB services) are not strict-typed.
+MYPY_EXCLUDE := '(/migrations/|/(models|views|api|store|apps|urls)\.py$$)'
 typecheck: dev
-	$(BIN)/mypy --strict $(STRICT_PKGS)
+	$(BIN)/mypy --strict --exclude $(MYPY_EXCLUDE) $(STRICT_PKGS)
 
 # semgrep lives in its own venv (its pins would fight the app's); rules and their tests in .semgrep/
 SEMGREP := .venv-tools/bin/semgrep

@@ -172,4 +172,22 @@ JA = {
     "Sign out": "ログアウト",
     "Implements the Common Standards for Cybersecurity Measures for Government Agencies (FY2025 edition).":
         "政府機関等のサイバーセキュリティ対策のための統一基準群（令和7年度版）を実装しています。",
+    "Common Standards": "統一基準",
+    "%(r)s requirements in %(g)s groups": "遵守事項 %(r)s 件（%(g)s 項目）",
+    "Official wording imported for %(n)s provisions.": "%(n)s 件の規定について公式の文言を取り込み済みです。",
+    "Official wording not imported (kijun catalog import-official FILE --store).":
+        "公式の文言は未取込です（kijun catalog import-official FILE --store）。",
+    "Search the standard": "統一基準を検索",
+    "e.g. クラウド, 監査, 4.2.1": "例: クラウド、監査、4.2.1",
+    "Summaries are kijun's own words; they do not replace the official text.":
+        "要約は kijun 独自の文章であり、公式の本文に代わるものではありません。",
+    "unofficial translation": "非公式訳",
+    "Summary": "要約",
+    "Purpose": "目的・趣旨",
+    "Official wording": "公式の文言",
+    "Imported %(d)s": "%(d)s 取込",
+    "Responsible roles": "担当する役割",
+    "Contents": "構成",
+    "Related requirements": "関連する規定",
+    "%(n)s provision found": "%(n)s 件の規定が見つかりました",
 }

@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from translations_ja import JA  # noqa: E402
 
 LOCALE = ROOT / "src" / "kijun" / "locale"
-IGNORE = ["catalog/*", "diagnostics/*", "discovery/*", "access/*", "cloud/*", "classification/*"]
+IGNORE = ["diagnostics/*", "discovery/*", "access/*", "cloud/*", "classification/*"]
 
 
 def main() -> int:

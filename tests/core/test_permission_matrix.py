@@ -26,8 +26,9 @@ OUTSIDE = ("demo-it-division", "sysowner")         # ... and outside it
 class Route:
     name: str
     perm: Perm | None
-    obj: str | None = None  # "unit" | "person" (object looked up in the same permission's scope)
+    obj: str | None = None  # "unit" | "person" (object looked up in the same permission's scope) | "node"
     anon: int = 302
+    query: str = ""
 
 
 UI_ROUTES = [
@@ -45,6 +46,9 @@ UI_ROUTES = [
     Route("account", None),
     Route("totp_setup", None),
     Route("notifications", None),
+    Route("catalog_index", Perm.CATALOG_VIEW),
+    Route("catalog_search", Perm.CATALOG_VIEW, query="q=クラウド"),
+    Route("catalog_node", Perm.CATALOG_VIEW, "node"),
 ]
 
 API_ROUTES = [
@@ -57,6 +61,8 @@ API_ROUTES = [
     Route("list_assignments", Perm.PEOPLE_VIEW, anon=401),
     Route("list_audit", Perm.AUDIT_VIEW, anon=401),
     Route("list_tokens", None, anon=401),
+    Route("catalog_get_node", Perm.CATALOG_VIEW, "node", anon=401),
+    Route("catalog_search_api", Perm.CATALOG_VIEW, anon=401, query="q=監査"),
 ]
 
 #: URL names deliberately outside the GET matrix, each with the test that covers it.
@@ -80,7 +86,7 @@ def expected(role_code: str | None, route: Route, where: str) -> int:
         return route.anon
     if route.perm is not None and route.perm not in role(role_code).permissions:
         return 403
-    if route.obj is not None and where == "outside":
+    if route.obj in ("unit", "person") and where == "outside":
         return 404
     return 200
 
@@ -92,7 +98,10 @@ def _url(route: Route, api: bool, where: str, units: dict[str, OrgUnit], people:
         kwargs["unit_id" if api else "pk"] = units[unit_code].pk
     elif route.obj == "person":
         kwargs["person_id" if api else "pk"] = people[username].pk
-    return reverse(f"api:{route.name}" if api else route.name, kwargs=kwargs)
+    elif route.obj == "node":  # the catalog is the same for everyone: no inside/outside
+        kwargs["node_id"] = "4.2.1(1)(a)"
+    url = reverse(f"api:{route.name}" if api else route.name, kwargs=kwargs)
+    return f"{url}?{route.query}" if route.query else url
 
 
 @pytest.fixture
@@ -110,7 +119,7 @@ CASES = [(r, route, api, where)
          for r in [None, *[x.code for x in ROLES]]
          for api, routes in ((False, UI_ROUTES), (True, API_ROUTES))
          for route in routes
-         for where in (("inside", "outside") if route.obj else ("-",))]
+         for where in (("inside", "outside") if route.obj in ("unit", "person") else ("-",))]
 
 
 @pytest.mark.django_db

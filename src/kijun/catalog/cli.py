@@ -281,11 +281,20 @@ def import_official_cmd(
     with_text: Annotated[bool, typer.Option("--with-text", help="Include the official wording in the JSON.")] = False,
     as_json: JsonOpt = False,
     data: DataOpt = None,
+    store: Annotated[bool, typer.Option("--store", help="Save the wording in kijun's database (never the repo).")] = False,
 ) -> None:
-    """Parse the official text into the catalog's ids and report unplaced blocks (parse only)."""
+    """Parse the official text into the catalog's ids and report unplaced blocks; --store saves it."""
     cat = _load(data)
     imp = _parse_official(file, layout, cat)
     doc = import_report(imp, cat, with_text)
+    if store:
+        from ..cli.main import django_setup
+
+        django_setup()
+        from .store import store_official
+
+        res = store_official(imp, file.read_bytes(), actor_label="cli", cat=cat)
+        doc["stored"] = {"nodes": res.stored, "ignored_unknown_ids": res.ignored_unknown_ids}
     if as_json:
         _emit(doc)
         return
@@ -293,6 +302,8 @@ def import_official_cmd(
     typer.echo(f"{imp.source}: layout {imp.layout}; " + ", ".join(f"{k} {v}" for k, v in doc["counts"].items() if v))
     typer.echo(f"requirements with official text: {cov['with_official_text']}/{cov['catalog_requirements']}")
     typer.echo(f"unplaced blocks: {len(imp.unplaced)}")
+    if store:
+        typer.echo(f"stored official wording for {doc['stored']['nodes']} provisions in the database")
     for b in imp.unplaced:
         typer.echo(f"  line {b.line_start}-{b.line_end}: {b.reason}: {b.text[:80]}")
 

@@ -14,6 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
+from ..catalog.api import router as catalog_router
 from ..core.api import router as core_router
 from ..core.incompatible import IncompatibleRolesError
 from ..core.services import ConflictError, PermissionDeniedError
@@ -114,3 +115,4 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 
 api.add_router("/", core_router)
+api.add_router("/", catalog_router)

@@ -14,6 +14,7 @@ NAV: list[tuple[str, Any, Perm]] = [
     ("dashboard", _("Dashboard"), Perm.DASHBOARD_VIEW),
     ("unit_list", _("Organisation"), Perm.ORG_VIEW),
     ("person_list", _("People and roles"), Perm.PEOPLE_VIEW),
+    ("catalog_index", _("Common Standards"), Perm.CATALOG_VIEW),
     ("audit_list", _("Audit log"), Perm.AUDIT_VIEW),
 ]
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "kijun.core",
+    "kijun.catalog",
     "kijun.web",
 ]
 

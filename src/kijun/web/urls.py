@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import include, path
 
+from ..catalog import views as cat
 from ..core import views_account as acct
 from ..core import views_audit as aud
 from ..core import views_auth as auth
@@ -37,6 +38,9 @@ urlpatterns = [
     path("account/tokens/<int:pk>/revoke/", acct.token_revoke, name="token_revoke"),
     path("notifications/", acct.notifications, name="notifications"),
     path("notifications/read/", acct.notifications_read, name="notifications_read"),
+    path("catalog/", cat.catalog_index, name="catalog_index"),
+    path("catalog/search/", cat.catalog_search, name="catalog_search"),
+    path("catalog/n/<str:node_id>/", cat.catalog_node, name="catalog_node"),
     path("api/v1/", api.urls),
 ]
 
