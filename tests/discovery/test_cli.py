@@ -68,6 +68,8 @@ def test_scan_errors(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "time zone" in res.stderr
     res = runner.invoke(app, ["scan", str(CASES / "squid_native.log"), "--since", "yesterday"])
     assert res.exit_code == 2 and "bad date/time" in res.stderr
+    res = runner.invoke(app, ["scan", str(CASES / "squid_native.log"), "--encoding", "klingon"])
+    assert res.exit_code == 2 and "unknown text encoding" in res.stderr
     key = tmp_path / "short.key"
     key.write_bytes(b"short")
     res = runner.invoke(app, ["scan", str(CASES / "squid_native.log"), "--pseudonymise-key-file", str(key)])

@@ -80,3 +80,23 @@ def test_cp932_after_an_ascii_head(tmp_path: Path, catalog: Catalog) -> None:
 def test_text_stream_input(catalog: Catalog) -> None:
     r = scan([LogInput(io.StringIO(CSV_JA), "pasted.csv")], catalog=catalog)
     assert r.app("chatwork").users == 1 and r.sources[0].encoding == "text"
+
+
+def test_truncated_gzip_keeps_what_was_read(tmp_path: Path, catalog: Catalog) -> None:
+    line = "1714525200.000 5 10.0.0.1 TCP_TUNNEL/200 10 CONNECT www.dropbox.com:443 tanaka HIER_DIRECT/1.1.1.1 -\n"
+    data = gzip.compress((line * 20000).encode())
+    log = tmp_path / "rotating.log.gz"
+    log.write_bytes(data[: len(data) // 2])
+    r = scan([log], catalog=catalog)
+    s = r.sources[0]
+    assert s.error is not None and "ended early" in s.error
+    assert 0 < s.events < 20000 and s.lines == s.events + s.malformed + sum(s.skipped.values())
+    assert r.app("dropbox").transactions == s.events
+    assert r.to_dict()["sources"][0]["error"] == s.error
+
+
+def test_empty_file_is_not_an_error(tmp_path: Path, catalog: Catalog) -> None:
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    r = scan([empty], catalog=catalog)
+    assert (r.sources[0].lines, r.totals.events) == (0, 0)

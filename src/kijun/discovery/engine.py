@@ -14,6 +14,7 @@ import hmac
 import io
 import itertools
 import os
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
@@ -89,6 +90,15 @@ class _Window:
             yield ev
 
 
+def _guarded(lines: Iterable[str], stats: ParseStats) -> Iterator[str]:
+    """End the line stream cleanly on a read error (a truncated gzip from a rotation in progress,
+    a vanished network file) and record it: the lines read so far still count."""
+    try:
+        yield from lines
+    except (OSError, EOFError, zlib.error) as exc:
+        stats.error = f"input ended early: {exc}"
+
+
 def expand_inputs(sources: Iterable[Source | LogInput]) -> list[LogInput]:
     """Wrap sources as ``LogInput``; a directory path becomes its files (recursive, sorted)."""
     out: list[LogInput] = []
@@ -113,11 +123,13 @@ def _open(item: LogInput, options: ScanOptions) -> tuple[Iterable[str], ParseSta
     if isinstance(src, io.TextIOBase):  # an already-decoded text stream: read its lines as they are
         return src, ParseStats(item.name or str(getattr(src, "name", "<text>")), encoding="text"), None
     if isinstance(src, str | os.PathLike) or hasattr(src, "read"):
+        name = item.name or str(src)
         try:
             opened = open_log(src, item.name, options.encoding)  # type: ignore[arg-type]
-        except OSError as exc:
-            name = item.name or str(src)
-            raise DiscoveryError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        except LookupError:
+            raise DiscoveryError(f"unknown text encoding {options.encoding!r}") from None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DiscoveryError(f"{name}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
         stats = ParseStats(opened.name, encoding=opened.encoding, compressed=opened.compressed)
         return opened.iter_lines(), stats, opened
     if isinstance(src, Iterable):
@@ -191,8 +203,12 @@ def _scan(
         lines, stats, opened = _open(item, opts)
         stats.sample_limit = opts.sample_limit
         try:
-            it = iter(lines)
+            it = iter(_guarded(lines, stats) if opened is not None else lines)
             head = list(itertools.islice(it, HEAD_LINES))
+            if not head:  # an empty file is not an undetectable one
+                stats.format = item.format or (opts.format if opts.format != "auto" else "")
+                all_stats.append(stats)
+                continue
             parser = _parser_for(item, head, stats.source, opts)
             stats.format = parser.name
             events: Iterable[LogEvent] = parser.parse(itertools.chain(head, it), stats)

@@ -81,6 +81,8 @@ class ParseStats:
     malformed: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     malformed_samples: list[MalformedSample] = field(default_factory=list)
+    error: str | None = None
+    """Why reading stopped early (truncated gzip, I/O error); the lines before it are counted."""
     sample_limit: int = 20
 
     def bad(self, line_no: int, reason: str, text: str) -> None:

@@ -163,7 +163,7 @@ class Report:
             return {
                 "source": s.source, "format": s.format, "encoding": s.encoding, "compressed": s.compressed,
                 "lines": s.lines, "events": s.events, "malformed": s.malformed, "skipped": dict(s.skipped),
-                "malformed_samples": [dict(vars(m)) for m in s.malformed_samples],
+                "malformed_samples": [dict(vars(m)) for m in s.malformed_samples], "error": s.error,
             }  # fmt: skip
 
         return {

@@ -136,6 +136,8 @@ def open_log(
     the first 256 KiB unless ``encoding`` is given. Undecodable bytes become U+FFFD so a stray byte
     costs one malformed line at most, never the scan.
     """
+    if encoding is not None:
+        codecs.lookup(encoding)  # LookupError before any file is opened
     size: int | None = None
     owned: BinaryIO | None = None
     if isinstance(source, str | os.PathLike):
@@ -147,6 +149,17 @@ def open_log(
     else:
         raw = source
         label = name or str(getattr(source, "name", "<stream>"))
+    try:
+        return _open_stream(raw, label, size, owned, encoding)
+    except BaseException:
+        if owned is not None:
+            owned.close()
+        raise
+
+
+def _open_stream(
+    raw: BinaryIO, label: str, size: int | None, owned: BinaryIO | None, encoding: str | None
+) -> OpenedLog:
     counter = [0]
     head = raw.read(_SNIFF_BYTES)
     counter[0] += len(head)
