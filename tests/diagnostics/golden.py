@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from kijun.diagnostics.cpe import parse_cpe
+from kijun.diagnostics.distro import DistroMapper
 from kijun.diagnostics.engine import Feeds, Result, run
 from kijun.diagnostics.epss import EpssFeed
 from kijun.diagnostics.inventory import RawRow, normalise
@@ -85,7 +86,7 @@ def _jvn(spec: dict[str, Any]) -> JvnRecord:
 
 def run_case(case: Case) -> Result:
     s = case.spec
-    inv = normalise(_rows(s["inventory"]), ProgramMapper.default())
+    inv = normalise(_rows(s["inventory"]), ProgramMapper.default(), DistroMapper.default() if s.get("distro_cpe") else None)
     feeds = Feeds(
         nvd=[parse_cve(_cve(c), case.id) for c in s.get("nvd", [])],
         kev=parse_kev({"vulnerabilities": [{"vendorProject": "v", "product": "p", **k} for k in s.get("kev", [])]}),

@@ -142,3 +142,30 @@ def test_os_facts() -> None:
     assert r.cpe is not None and r.cpe.product == "enterprise_linux" and r.cpe.version == "8.0"
     assert (r.ecosystem_base, r.release) == ("Red Hat", "8")
     assert os_facts({"name": "Plan 9", "platform": "plan9"}).cpe is None
+
+
+@pytest.mark.parametrize(("version", "kind", "want"), [
+    ("1:8.9p1-3ubuntu0.10", "deb", "8.9p1"),
+    ("1:9.18.19+dfsg-2", "deb", "9.18.19"),
+    ("3.0.15-1~deb12u1", "deb", "3.0.15"),
+    ("2.4.1", "deb", "2.4.1"),
+    ("2.39.1-1.el8", "rpm", "2.39.1"),
+    ("1:1.0-1", "rpm", "1.0"),
+])
+def test_upstream_version(version: str, kind: str, want: str) -> None:
+    from kijun.diagnostics.distro import upstream_version
+
+    assert upstream_version(version, kind) == want
+
+
+def test_distro_mapper_splits_update() -> None:
+    from kijun.diagnostics.distro import DistroMapper
+
+    hit = DistroMapper.default().map("openssh", "1:9.6p1-3ubuntu13.5", "deb")
+    assert hit is not None
+    cpe, mapping = hit
+    assert (cpe.vendor, cpe.product, cpe.version, cpe.update) == ("openbsd", "openssh", "9.6", "p1")
+    assert mapping.rule == "distro:openssh" and mapping.confidence == 0.7
+    assert DistroMapper.default().map("not-listed", "1.0-1", "deb") is None
+    with pytest.raises(ValueError, match="entries"):
+        DistroMapper.from_yaml("entries: [1]")

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ._io import FeedError, read_text
+from .distro import DistroMapper
 from .engine import Feeds, result_json, run, unmapped_json
 from .epss import load_epss
 from .inventory import load_inventory
@@ -79,6 +80,7 @@ def match_cmd(
     mission: Annotated[str, typer.Option("--mission", help="Mission & Well-being: low|medium|high")] = "medium",
     mission_map: Annotated[Path | None, typer.Option("--mission-map", help="CSV host,mission per host")] = None,
     mapping: MappingOpt = None,
+    distro_cpe: Annotated[bool, typer.Option("--distro-cpe", help="also match deb/rpm packages against NVD by upstream version")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Match inventory files against NVD (and optionally KEV, EPSS, JVN, OSV) and prioritise."""
@@ -92,7 +94,7 @@ def match_cmd(
     try:
         per_host = _mission_map(mission_map) if mission_map else {}
         with _err.status("loading inventory and feeds…"):
-            inv = load_inventory(inv_paths, _mapper(mapping))
+            inv = load_inventory(inv_paths, _mapper(mapping), DistroMapper.default() if distro_cpe else None)
             feeds = Feeds(
                 nvd=load_nvd(nvd or []),
                 kev=load_kev(kev) if kev else {},

@@ -14,7 +14,7 @@ import io
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from packageurl import PackageURL
 
 from ._io import FeedError, iter_lines, read_json, read_text
 from .cpe import CpeError, make_cpe, parse_cpe
+from .distro import DistroMapper
 from .models import InventoryItem
 from .osmap import OsFacts, os_facts
 from .winmap import ProgramMapper
@@ -290,7 +291,7 @@ def _host_ecosystem(facts: OsFacts | None, family: str, version: str) -> str:
     return "Red Hat"
 
 
-def normalise(rows: Iterable[RawRow], mapper: ProgramMapper) -> Inventory:
+def normalise(rows: Iterable[RawRow], mapper: ProgramMapper, distro: DistroMapper | None = None) -> Inventory:
     rows = list(rows)
     inv = Inventory()
     facts: dict[str, OsFacts] = {}
@@ -301,6 +302,10 @@ def normalise(rows: Iterable[RawRow], mapper: ProgramMapper) -> Inventory:
     seen: set[InventoryItem] = set()
     for r in rows:
         item = _item(r, facts.get(r.host), mapper, inv.warnings)
+        if item is not None and distro is not None and item.cpe is None and item.kind in ("deb", "rpm") and item.package:
+            hit = distro.map(item.package, item.version, item.kind)
+            if hit is not None:
+                item = replace(item, cpe=hit[0], mapping=hit[1])
         if item is not None and item not in seen:
             seen.add(item)
             inv.items.append(item)
@@ -375,8 +380,9 @@ def _item(r: RawRow, facts: OsFacts | None, mapper: ProgramMapper, warnings: lis
                          cpe=cpe, ecosystem=eco, package=pkg, publisher=row.get("publisher", ""))
 
 
-def load_inventory(paths: Iterable[str | Path], mapper: ProgramMapper | None = None) -> Inventory:
+def load_inventory(paths: Iterable[str | Path], mapper: ProgramMapper | None = None,
+                   distro: DistroMapper | None = None) -> Inventory:
     rows: list[RawRow] = []
     for p in paths:
         rows.extend(load_inventory_file(p))
-    return normalise(rows, mapper or ProgramMapper.default())
+    return normalise(rows, mapper or ProgramMapper.default(), distro)
