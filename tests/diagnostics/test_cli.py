@@ -83,3 +83,15 @@ def test_inventory_command() -> None:
     chrome = next(i for i in doc["items"] if i["name"] == "Google Chrome")
     assert chrome["cpe"].startswith("cpe:2.3:a:google:chrome:131.0.6778.86")
     assert chrome["mapping"]["rule"] == "google-chrome:name+publisher"
+
+
+def test_distro_cpe_flag_on_osquery_sample() -> None:
+    args = ["match", "-i", str(sample("osquery_results_min.jsonl")), "--nvd", str(sample("nvd_cve_api2_min.json")), "--json"]
+    plain = json.loads(runner.invoke(app, args).stdout)
+    assert plain["summary"]["findings"] == 0
+    res = runner.invoke(app, [*args, "--distro-cpe"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    (f,) = [f for f in doc["findings"] if f["host"] == "srv-001.example.go.jp"]
+    assert f["cve"] == "CVE-2024-6387" and f["reason"]["nvd"]["mapping"]["rule"] == "distro:openssh"
+    assert f["notes"] == ["upstream version matched; distribution backports not checked"]
