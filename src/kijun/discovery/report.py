@@ -285,35 +285,48 @@ def build_report(
 ) -> Report:
     """One pass over the rollup into per-app, per-(user, app) and per-IP accumulators."""
     fmt = _Iso()
-    per_app: dict[str, _Acc] = {}
-    app_users: dict[str, set[str]] = defaultdict(set)
-    app_ips: dict[str, set[str]] = defaultdict(set)
-    per_user_app: dict[tuple[str, str], _Acc | RollupRow] = {}
-    per_ip: dict[str, list[Any]] = {}
-    for row in rollup.rows:
-        key, user, ip = row.key, row.user, row.src_ip
-        acc = per_app.get(key)
-        if acc is None:
-            acc = per_app[key] = _Acc()
-        acc.add(row)
+    # Hot loop over every rollup row: plain lists and bound methods, no per-row method calls.
+    per_app: dict[str, list[Any]] = {}  # key -> [n, up, down, first, last, users, ips]
+    per_user_app: dict[tuple[str, str], list[Any]] = {}  # (user, key) -> [n, up, down, first, last]
+    per_ip: dict[str, list[Any]] = {}  # ip -> [n, keys]
+    app_get, ua_get, ip_get = per_app.get, per_user_app.get, per_ip.get
+    for key, user, ip, n, up, down, first, last in rollup.rows:
+        a = app_get(key)
+        if a is None:
+            a = per_app[key] = [0, None, None, None, None, set(), set()]
+        a[0] += n
+        if up is not None:
+            a[1] = up if a[1] is None else a[1] + up
+        if down is not None:
+            a[2] = down if a[2] is None else a[2] + down
+        if first is not None and (a[3] is None or first < a[3]):
+            a[3] = first
+        if last is not None and (a[4] is None or last > a[4]):
+            a[4] = last
         if user is not None:
-            app_users[key].add(user)
-            ua = per_user_app.get((user, key))
+            a[5].add(user)
+            pair = (user, key)
+            ua = ua_get(pair)
             if ua is None:
-                per_user_app[(user, key)] = row  # one row per pair is the common case
+                per_user_app[pair] = [n, up, down, first, last]
             else:
-                if not isinstance(ua, _Acc):
-                    first = ua
-                    ua = per_user_app[(user, key)] = _Acc()
-                    ua.add(first)
-                ua.add(row)
+                ua[0] += n
+                if up is not None:
+                    ua[1] = up if ua[1] is None else ua[1] + up
+                if down is not None:
+                    ua[2] = down if ua[2] is None else ua[2] + down
+                if first is not None and (ua[3] is None or first < ua[3]):
+                    ua[3] = first
+                if last is not None and (ua[4] is None or last > ua[4]):
+                    ua[4] = last
         if ip is not None:
-            app_ips[key].add(ip)
-            ipa = per_ip.get(ip)
+            a[6].add(ip)
+            ipa = ip_get(ip)
             if ipa is None:
-                ipa = per_ip[ip] = [0, set()]
-            ipa[0] += row.transactions
-            ipa[1].add(key)
+                per_ip[ip] = [n, {key}]
+            else:
+                ipa[0] += n
+                ipa[1].add(key)
     hosts_by_key: dict[str, list[HostUsage]] = defaultdict(list)
     for h in rollup.hosts:
         hosts_by_key[h.key].append(HostUsage(h.host, h.transactions, h.bytes_up, h.bytes_down))
@@ -329,13 +342,13 @@ def build_report(
             register_status=m.register_status,
             scope_domain=m.scope,
             registrable_domain=m.registrable,
-            users=len(app_users.get(key, ())),
-            source_ips=len(app_ips.get(key, ())),
-            transactions=acc.n,
-            bytes_up=acc.up,
-            bytes_down=acc.down,
-            first_seen=fmt(acc.first),
-            last_seen=fmt(acc.last),
+            users=len(acc[5]),
+            source_ips=len(acc[6]),
+            transactions=acc[0],
+            bytes_up=acc[1],
+            bytes_down=acc[2],
+            first_seen=fmt(acc[3]),
+            last_seen=fmt(acc[4]),
             risk_notes=_risks(m, catalog),
             hosts=hosts,
             **_describe(m, catalog),
@@ -349,19 +362,22 @@ def build_report(
 
     by_user: dict[str, list[UserAppUsage]] = defaultdict(list)
     user_total: dict[str, _Acc] = {}
-    for (user, key), ua in per_user_app.items():
-        if isinstance(ua, _Acc):
-            ua = RollupRow(key, user, None, ua.n, ua.up, ua.down, ua.first, ua.last)
+    for (user, key), (n, up, down, first, last) in per_user_app.items():
         by_user[user].append(
-            UserAppUsage(
-                key, name_of[key], status_of[key], ua.transactions, ua.bytes_up, ua.bytes_down,
-                fmt(ua.first_seen), fmt(ua.last_seen),
-            )
-        )  # fmt: skip
+            UserAppUsage(key, name_of[key], status_of[key], n, up, down, fmt(first), fmt(last))
+        )
         t = user_total.get(user)
         if t is None:
             t = user_total[user] = _Acc()
-        t.add(ua)
+        t.n += n
+        if up is not None:
+            t.up = up if t.up is None else t.up + up
+        if down is not None:
+            t.down = down if t.down is None else t.down + down
+        if first is not None and (t.first is None or first < t.first):
+            t.first = first
+        if last is not None and (t.last is None or last > t.last):
+            t.last = last
     users: list[UserUsage] = []
     for user, detail in by_user.items():
         detail.sort(key=lambda u: (-u.transactions, u.key))
@@ -403,8 +419,8 @@ def build_report(
         sanctioned_apps=sum(1 for a in apps if a.status == "sanctioned"),
         unsanctioned_apps=len(unsanctioned),
         unknown_domains=len(unknown),
-        bytes_up=_total(a.up for a in per_app.values()),
-        bytes_down=_total(a.down for a in per_app.values()),
+        bytes_up=_total(a[1] for a in per_app.values()),
+        bytes_down=_total(a[2] for a in per_app.values()),
     )
     return Report(
         generated_at=generated_at.astimezone(UTC).isoformat(timespec="seconds"),
