@@ -21,7 +21,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from kijun.discovery.aggregate import Aggregator, PythonAggregator, Rollup, RollupRow
+from kijun.discovery.aggregate import Aggregator, PythonAggregator, Rollup
 from kijun.discovery.catalog import Catalog, load_catalog
 from kijun.discovery.matcher import Matcher
 from kijun.discovery.model import DiscoveryError, LogEvent, ParseStats
@@ -266,9 +266,5 @@ def _pseudonymised(rollup: Rollup, key: bytes) -> Rollup:
             cache[user] = pseudonymise(user, key)
         return cache[user]
 
-    rows = [replace_row(r, alias(r.user)) for r in rollup.rows]
+    rows = [r._replace(user=alias(r.user)) for r in rollup.rows]
     return replace(rollup, rows=rows)
-
-
-def replace_row(row: RollupRow, user: str | None) -> RollupRow:
-    return row._replace(user=user)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from kijun.discovery.aggregate import Rollup, RollupRow
+from kijun.discovery.aggregate import Rollup
 from kijun.discovery.catalog import Catalog
 from kijun.discovery.matcher import Match
 from kijun.discovery.model import ParseStats
@@ -236,17 +236,6 @@ class _Acc:
         self.down: int | None = None
         self.first: float | None = None
         self.last: float | None = None
-
-    def add(self, row: RollupRow) -> None:
-        self.n += row.transactions
-        if row.bytes_up is not None:
-            self.up = row.bytes_up if self.up is None else self.up + row.bytes_up
-        if row.bytes_down is not None:
-            self.down = row.bytes_down if self.down is None else self.down + row.bytes_down
-        if row.first_seen is not None and (self.first is None or row.first_seen < self.first):
-            self.first = row.first_seen
-        if row.last_seen is not None and (self.last is None or row.last_seen > self.last):
-            self.last = row.last_seen
 
 
 def _total(values: Iterable[int | None]) -> int | None:
