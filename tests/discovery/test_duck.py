@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+import pytest
 
-from kijun.discovery.aggregate import PythonAggregator
-from kijun.discovery.catalog import Catalog
-from kijun.discovery.duck import EVENT_SCHEMA, DuckDBAggregator
-from kijun.discovery.matcher import Matcher
-from kijun.discovery.model import LogEvent
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+pytest.importorskip("duckdb")
+
+from kijun.discovery.aggregate import PythonAggregator  # noqa: E402
+from kijun.discovery.catalog import Catalog  # noqa: E402
+from kijun.discovery.duck import EVENT_SCHEMA, DuckDBAggregator  # noqa: E402
+from kijun.discovery.matcher import Matcher  # noqa: E402
+from kijun.discovery.model import LogEvent  # noqa: E402
 
 EVENTS = [
     LogEvent(1714525200.0, "tanaka", "10.0.0.1", "www.dropbox.com", "GET", 200, 10, 100, "csv"),

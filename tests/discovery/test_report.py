@@ -30,6 +30,12 @@ services:
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 
 
+def _needs_duckdb(backend: str) -> None:
+    if backend == "duckdb":
+        pytest.importorskip("duckdb")
+        pytest.importorskip("pyarrow")
+
+
 def _scan(catalog: Catalog, backend: str = "python", **kw: object) -> object:
     return scan(
         [LogInput(SQUID, "mixed.log")],
@@ -42,6 +48,7 @@ def _scan(catalog: Catalog, backend: str = "python", **kw: object) -> object:
 
 @pytest.mark.parametrize("backend", ["python", "duckdb"])
 def test_per_app_numbers(catalog: Catalog, backend: str) -> None:
+    _needs_duckdb(backend)
     r = _scan(catalog, backend)
     assert [a.key for a in r.apps] == ["dropbox", "cybozu-cloud", "cybozu-cloud@agency.cybozu.com"]
     dropbox = r.app("dropbox")
@@ -108,6 +115,7 @@ def test_totals_top_lists_and_drilldown(catalog: Catalog) -> None:
 
 @pytest.mark.parametrize("backend", ["python", "duckdb"])
 def test_time_window(catalog: Catalog, backend: str) -> None:
+    _needs_duckdb(backend)
     r = _scan(
         catalog,
         backend,
@@ -122,6 +130,7 @@ def test_time_window(catalog: Catalog, backend: str) -> None:
 
 
 def test_backends_agree_on_golden_corpus(catalog: Catalog) -> None:
+    _needs_duckdb("duckdb")
     cases = Path(__file__).resolve().parents[1] / "cases" / "discovery"
     logs = [p for p in sorted(cases.iterdir()) if not p.name.endswith(".yaml")]
     a = scan(logs, catalog=catalog, now=NOW).to_dict()
