@@ -190,4 +190,5 @@ JA = {
     "Contents": "構成",
     "Related requirements": "関連する規定",
     "%(n)s provision found": "%(n)s 件の規定が見つかりました",
+    "Source address": "接続元",
 }
