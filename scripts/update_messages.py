@@ -1,7 +1,11 @@
-"""Regenerate the .po catalogs, fill Japanese from translations_ja.JA, compile .mo (make messages)."""
+"""Regenerate the .po catalogs, fill Japanese from scripts/translations/*.py (each a JA dict), compile .mo.
+
+Each app keeps its reviewed Japanese strings in its own scripts/translations/<app>.py (make messages).
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -9,23 +13,32 @@ from pathlib import Path
 import polib
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-from translations_ja import JA  # noqa: E402
-
 LOCALE = ROOT / "src" / "kijun" / "locale"
-IGNORE = ["diagnostics/*", "discovery/*", "access/*", "cloud/*", "classification/*"]
+
+
+def load_ja() -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for path in sorted((ROOT / "scripts" / "translations").glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"translations_{path.stem}", path)
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        for k, v in mod.JA.items():
+            if merged.get(k, v) != v:
+                raise SystemExit(f"conflicting Japanese for {k!r} in {path.name}")
+            merged[k] = v
+    return merged
 
 
 def main() -> int:
+    ja = load_ja()
     cmd = [sys.executable, "-m", "django", "makemessages", "-l", "ja", "-l", "en", "--no-obsolete"]
-    for pat in IGNORE:
-        cmd += ["--ignore", pat]
     subprocess.run(cmd, cwd=ROOT / "src" / "kijun", check=True,  # noqa: S603
                    env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "kijun.web.settings"})
     po = polib.pofile(str(LOCALE / "ja" / "LC_MESSAGES" / "django.po"))
     missing = []
     for entry in po:
-        text = JA.get(entry.msgid)
+        text = ja.get(entry.msgid)
         if text is None:
             missing.append(entry.msgid)
             continue

@@ -7,28 +7,32 @@ A completeness test makes sure every URL name is either in the matrix or explici
 
 from __future__ import annotations
 
+import importlib
 import itertools
-from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import get_resolver, reverse
 
-from kijun.core.models import OrgUnit, RoleAssignment, User
+from kijun.core.models import RoleAssignment, User
 from kijun.core.roles import ROLES, Perm, role
+from tests.matrix import ObjectRef, Route
 
 SCOPE = "demo-policy-bureau"     # every matrix user's role scope
 INSIDE = ("demo-policy-planning", "policy-iso")    # a unit and a person inside the scope
 OUTSIDE = ("demo-it-division", "sysowner")         # ... and outside it
 
 
-@dataclass(frozen=True)
-class Route:
-    name: str
-    perm: Perm | None
-    obj: str | None = None  # "unit" | "person" (object looked up in the same permission's scope) | "node"
-    anon: int = 302
-    query: str = ""
+OBJECTS: dict[str, ObjectRef] = {
+    "unit": ObjectRef(lambda d, w, api: {"unit_id" if api else "pk":
+                                         d["units"][INSIDE[0] if w == "inside" else OUTSIDE[0]].pk}),
+    "person": ObjectRef(lambda d, w, api: {"person_id" if api else "pk":
+                                           d["users"][INSIDE[1] if w == "inside" else OUTSIDE[1]].pk}),
+    # the catalog is the same for everyone: no inside/outside
+    "node": ObjectRef(lambda d, w, api: {"node_id": "4.2.1(1)(a)"}, scoped=False),
+}
 
 
 UI_ROUTES = [
@@ -81,25 +85,28 @@ EXEMPT = {
 }
 
 
+# Domain apps add their routes in tests/<domain>/matrix_routes.py (UI_ROUTES, API_ROUTES, EXEMPT, OBJECTS),
+# so each domain extends the matrix without editing this file.
+for _mod_path in sorted(Path(__file__).resolve().parents[1].glob("*/matrix_routes.py")):
+    _mod = importlib.import_module(f"tests.{_mod_path.parent.name}.matrix_routes")
+    UI_ROUTES += getattr(_mod, "UI_ROUTES", [])
+    API_ROUTES += getattr(_mod, "API_ROUTES", [])
+    EXEMPT.update(getattr(_mod, "EXEMPT", {}))
+    OBJECTS.update(getattr(_mod, "OBJECTS", {}))
+
+
 def expected(role_code: str | None, route: Route, where: str) -> int:
     if role_code is None:
         return route.anon
     if route.perm is not None and route.perm not in role(role_code).permissions:
         return 403
-    if route.obj in ("unit", "person") and where == "outside":
+    if route.obj is not None and OBJECTS[route.obj].scoped and where == "outside":
         return 404
     return 200
 
 
-def _url(route: Route, api: bool, where: str, units: dict[str, OrgUnit], people: dict[str, User]) -> str:
-    kwargs = {}
-    unit_code, username = INSIDE if where == "inside" else OUTSIDE
-    if route.obj == "unit":
-        kwargs["unit_id" if api else "pk"] = units[unit_code].pk
-    elif route.obj == "person":
-        kwargs["person_id" if api else "pk"] = people[username].pk
-    elif route.obj == "node":  # the catalog is the same for everyone: no inside/outside
-        kwargs["node_id"] = "4.2.1(1)(a)"
+def _url(route: Route, api: bool, where: str, demo: dict[str, Any]) -> str:
+    kwargs = OBJECTS[route.obj].kwargs(demo, where, api) if route.obj else {}
     url = reverse(f"api:{route.name}" if api else route.name, kwargs=kwargs)
     return f"{url}?{route.query}" if route.query else url
 
@@ -119,12 +126,11 @@ CASES = [(r, route, api, where)
          for r in [None, *[x.code for x in ROLES]]
          for api, routes in ((False, UI_ROUTES), (True, API_ROUTES))
          for route in routes
-         for where in (("inside", "outside") if route.obj in ("unit", "person") else ("-",))]
+         for where in (("inside", "outside") if route.obj and OBJECTS[route.obj].scoped else ("-",))]
 
 
 @pytest.mark.django_db
 def test_permission_matrix(demo, matrix_users) -> None:  # type: ignore[no-untyped-def]
-    units, people = demo["units"], demo["users"]
     mismatches = []
     clients: dict[str | None, Client] = {}
     for role_code, route, api, where in CASES:
@@ -132,7 +138,7 @@ def test_permission_matrix(demo, matrix_users) -> None:  # type: ignore[no-untyp
             clients[role_code] = Client()
             if role_code is not None:
                 clients[role_code].force_login(matrix_users[role_code])
-        url = _url(route, api, where, units, people)
+        url = _url(route, api, where, demo)
         got = clients[role_code].get(url).status_code
         want = expected(role_code, route, where)
         if got != want:

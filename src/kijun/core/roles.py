@@ -24,6 +24,12 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
     CATALOG_VIEW = "catalog.view"
+    CLOUD_VIEW = "cloud.view"          # system ledger, approved-service register, applications in scope
+    CLOUD_APPLY = "cloud.apply"        # submit use applications (利用申請)
+    CLOUD_APPROVE = "cloud.approve"    # decide use applications (利用申請の許可権限者)
+    CLOUD_MANAGE = "cloud.manage"      # ledger, classification, ISMAP list, register maintenance
+    DISCOVERY_VIEW = "discovery.view"  # shadow-IT reports
+    DISCOVERY_RUN = "discovery.run"    # upload/scan proxy and DNS logs
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +48,9 @@ class RoleDef:
     auditor: bool = False
 
 
-_READ = frozenset({Perm.DASHBOARD_VIEW, Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.CATALOG_VIEW})
+_READ = frozenset({Perm.DASHBOARD_VIEW, Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.CATALOG_VIEW, Perm.CLOUD_VIEW})
+_APPLY = frozenset({Perm.CLOUD_APPLY})
+_CLOUD_ADMIN = frozenset({Perm.CLOUD_MANAGE, Perm.DISCOVERY_VIEW, Perm.DISCOVERY_RUN})
 _AUDIT = frozenset({Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT})
 _MANAGE = frozenset({Perm.ORG_MANAGE, Perm.PEOPLE_MANAGE, Perm.ROLES_MANAGE})
 
@@ -50,7 +58,7 @@ ROLES: tuple[RoleDef, ...] = (
     RoleDef("kijun_admin", "kijunシステム管理者", "kijun administrator", "-",
             frozenset(Perm), responsible=False),
     RoleDef("ciso", "最高情報セキュリティ責任者 (CISO)", "Chief Information Security Officer (CISO)",
-            "2.1.1(1)(a)", _READ | _AUDIT, responsible=True),
+            "2.1.1(1)(a)", _READ | _AUDIT | frozenset({Perm.DISCOVERY_VIEW}), responsible=True),
     RoleDef("deputy_ciso", "最高情報セキュリティ副責任者", "Deputy CISO", "2.1.1(1)(b)",
             _READ | _AUDIT, responsible=True),
     RoleDef("security_committee_member", "情報セキュリティ委員会委員", "Information Security Committee member",
@@ -58,24 +66,25 @@ ROLES: tuple[RoleDef, ...] = (
     RoleDef("audit_officer", "情報セキュリティ監査責任者", "Chief Information Security Auditor",
             "2.1.1(3)(a)", _READ | _AUDIT, auditor=True),
     RoleDef("chief_security_officer", "統括情報セキュリティ責任者", "Head Information Security Officer",
-            "2.1.1(4)(a)", _READ | _MANAGE | frozenset({Perm.AUDIT_VIEW}), responsible=True),
+            "2.1.1(4)(a)", _READ | _MANAGE | _CLOUD_ADMIN | frozenset({Perm.AUDIT_VIEW}), responsible=True),
     RoleDef("security_officer", "情報セキュリティ責任者", "Information Security Officer",
-            "2.1.1(4)(a)", _READ | _MANAGE, responsible=True),
+            "2.1.1(4)(a)", _READ | _MANAGE | _CLOUD_ADMIN, responsible=True),
     RoleDef("area_security_officer", "区域情報セキュリティ責任者", "Area Information Security Officer",
             "2.1.1(4)(b)", _READ, responsible=True),
     RoleDef("section_security_officer", "課室情報セキュリティ責任者", "Division/Office Information Security Officer",
-            "2.1.1(4)(c)", _READ, responsible=True),
+            "2.1.1(4)(c)", _READ | _APPLY, responsible=True),
     RoleDef("system_security_officer", "情報システムセキュリティ責任者",
-            "Information System Security Officer", "2.1.1(4)(d)", _READ, responsible=True),
+            "Information System Security Officer", "2.1.1(4)(d)", _READ | _APPLY, responsible=True),
     RoleDef("chief_security_advisor", "最高情報セキュリティアドバイザー",
             "Chief Information Security Advisor", "2.1.1(5)(a)", _READ | frozenset({Perm.AUDIT_VIEW})),
     RoleDef("csirt_member", "CSIRT要員", "CSIRT member", "2.1.1(7)(b)",
-            _READ | frozenset({Perm.AUDIT_VIEW})),
+            _READ | frozenset({Perm.AUDIT_VIEW, Perm.DISCOVERY_VIEW, Perm.DISCOVERY_RUN})),
     RoleDef("permitting_authority", "利用申請の許可権限者", "Permitting authority for use applications",
-            "4.2.1", _READ, responsible=True),
+            "4.2.1", _READ | frozenset({Perm.CLOUD_APPROVE, Perm.DISCOVERY_VIEW}), responsible=True),
     RoleDef("cloud_service_administrator", "クラウドサービス管理者", "Cloud service administrator",
-            "4.2.1", _READ, responsible=True),
-    RoleDef("staff", "職員等", "Staff member", "1.3", frozenset({Perm.DASHBOARD_VIEW, Perm.CATALOG_VIEW})),
+            "4.2.1", _READ | _APPLY | _CLOUD_ADMIN, responsible=True),
+    RoleDef("staff", "職員等", "Staff member", "1.3",
+            frozenset({Perm.DASHBOARD_VIEW, Perm.CATALOG_VIEW, Perm.CLOUD_VIEW})),
 )
 
 ROLE_BY_CODE: dict[str, RoleDef] = {r.code: r for r in ROLES}

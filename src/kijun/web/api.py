@@ -15,10 +15,12 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from ..catalog.api import router as catalog_router
+from ..cloud.api import router as cloud_router
 from ..core.api import router as core_router
 from ..core.incompatible import IncompatibleRolesError
 from ..core.services import ConflictError, PermissionDeniedError
 from ..core.tokens import authenticate_token
+from ..discovery.api import router as discovery_router
 from .logging import security_event
 
 
@@ -116,3 +118,5 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 api.add_router("/", core_router)
 api.add_router("/", catalog_router)
+api.add_router("/", cloud_router)
+api.add_router("/", discovery_router)

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "csp",
     "kijun.core",
     "kijun.catalog",
+    "kijun.cloud",
+    "kijun.discovery",
     "kijun.web",
 ]
 

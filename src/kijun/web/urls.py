@@ -41,6 +41,8 @@ urlpatterns = [
     path("catalog/", cat.catalog_index, name="catalog_index"),
     path("catalog/search/", cat.catalog_search, name="catalog_search"),
     path("catalog/n/<str:node_id>/", cat.catalog_node, name="catalog_node"),
+    path("cloud/", include("kijun.cloud.urls")),
+    path("discovery/", include("kijun.discovery.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -191,4 +191,6 @@ JA = {
     "Related requirements": "関連する規定",
     "%(n)s provision found": "%(n)s 件の規定が見つかりました",
     "Source address": "接続元",
+    "Cloud services": "クラウドサービス",
+    "Shadow IT": "シャドーIT",
 }
