@@ -59,8 +59,9 @@ def _catalog(path: Path | None) -> Catalog:
         _fail(str(exc))
 
 
-def _print(doc: Any) -> None:
-    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+def _print(doc: Any, pretty: bool = True) -> None:
+    # Large reports are printed compact: ``indent`` makes json use its pure-Python encoder.
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2 if pretty else None) + "\n")
 
 
 def _run_scan(
@@ -206,7 +207,7 @@ def scan_cmd(
                 )
         return
     if as_json:
-        _print(report.to_dict())
+        _print(report.to_dict(), pretty=False)
     else:
         _print_summary(report)
 
