@@ -12,9 +12,9 @@
     that one request fail with a generic 500 that the kijun.security logger records, and the next request
     succeeds on a new backend — without restarting the app. The PostgreSQL server itself is never
     restarted (other tests share it).
-(c) PostgreSQL only, through the ASGI handler that `kijun serve` runs: with persistent connections every
-    request leaves a connection open (a known bug pinned as a strict xfail: when it is fixed the test
-    XPASSes and fails, so remove the marker then).
+(c) PostgreSQL only, through the ASGI handler that `kijun serve` runs: with the default connection
+    settings no request leaves a connection open (persistent connections leaked one per request under
+    ASGI; the default is now CONN_MAX_AGE=0).
 """
 
 from __future__ import annotations
@@ -288,14 +288,14 @@ def _app_backends() -> list[int]:
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known bug: under ASGI every request runs in a new thread, so with "
-                   "CONN_MAX_AGE>0 each request leaves its own connection open ('too many clients' under load, "
-                   "found by benchmarks/bench_web.py); fix: CONN_MAX_AGE=0 or a psycopg pool for `kijun serve`")
 def test_asgi_with_persistent_connections_does_not_leak_them(  # type: ignore[no-untyped-def]
         demo, pg_killer, monkeypatch) -> None:
     _tok, raw = issue_token(demo["users"]["admin"], "fault", 1)
     auth = {"Authorization": f"Bearer {raw}"}
-    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)  # the production default
+    from kijun.web import settings as kijun_settings
+
+    # the production default (tests run with KIJUN_DB_CONN_MAX_AGE=0 set explicitly)
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", kijun_settings.DB_CONN_MAX_AGE_DEFAULT)
     opened: list[Any] = []  # every client connection the app opens, so the test can close them all
     wrapper_cls = type(connections["default"])
     real_new = wrapper_cls.get_new_connection

@@ -11,20 +11,16 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ..textcodec import decode_utf8_or_cp932
+
 
 class DecodeError(ValueError):
     """The bytes are neither UTF-8 nor CP932."""
 
 
 def decode_text(data: bytes, source: str = "<input>") -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp932")
+        return decode_utf8_or_cp932(data)
     except UnicodeDecodeError as exc:
         raise DecodeError(f"{source}: not UTF-8 or CP932 text (byte offset {exc.start})") from exc
 

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from ..textcodec import decode_utf8_or_cp932
+
 MAX_DECOMPRESSED = 4 * 1024**3  # refuse gzip bombs beyond 4 GiB
 
 
@@ -49,14 +51,8 @@ def read_bytes(path: str | Path) -> bytes:
 
 def decode_text(data: bytes, where: str) -> str:
     """UTF-8 (with or without BOM) first, then CP932 (Shift_JIS as Windows writes it)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp932")
+        return decode_utf8_or_cp932(data)
     except UnicodeDecodeError as e:
         raise FeedError(f"{where}: neither UTF-8 nor CP932 text (byte {e.start})") from e
 

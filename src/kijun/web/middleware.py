@@ -53,7 +53,9 @@ class SessionTimeoutMiddleware:
                 if request.path.startswith("/api/"):
                     return self.get_response(request)
                 return redirect_to_login(request.get_full_path())
-            request.session["kijun_started"] = started
+            if "kijun_started" not in request.session:
+                request.session["kijun_started"] = started
+            # Refresh the idle clock at most every 30 s so most requests do not write the session.
             if now - seen >= 30 or "kijun_seen" not in request.session:
                 request.session["kijun_seen"] = now
         return self.get_response(request)

@@ -104,10 +104,14 @@ TEMPLATES = [
 ]
 
 _default_db = f"sqlite:///{DATA_DIR / 'kijun.sqlite3'}"
+# Under ASGI (`kijun serve`) each request's sync code may run in a different thread, so persistent
+# connections pile up until PostgreSQL refuses clients (found by benchmarks/bench_web.py). Close them
+# per request; put PgBouncer in front when connection setup cost matters.
+DB_CONN_MAX_AGE_DEFAULT = 0
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("KIJUN_DATABASE_URL") or _default_db,
-        conn_max_age=int(os.environ.get("KIJUN_DB_CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("KIJUN_DB_CONN_MAX_AGE", str(DB_CONN_MAX_AGE_DEFAULT))),
         conn_health_checks=True,
     )
 }
