@@ -109,13 +109,19 @@ def record(
     return entry
 
 
+_ROW_FIELDS = (*auditchain.HASHED_FIELDS, "prev_hash", "entry_hash")
+
+
 def chain_rows(batch: int = 5000) -> Iterable[auditchain.ChainRow]:
-    """Stream stored entries in seq order for verification (bounded memory)."""
+    """Stream stored entries in seq order for verification (bounded memory, no model instances)."""
+    n = len(auditchain.HASHED_FIELDS)
     last = 0
     while True:
-        chunk = list(AuditEntry.objects.filter(seq__gt=last).order_by("seq")[:batch])
+        chunk = list(AuditEntry.objects.filter(seq__gt=last).order_by("seq").values_list(*_ROW_FIELDS)[:batch])
         if not chunk:
             return
-        for e in chunk:
-            yield auditchain.ChainRow(payload_of(e), e.prev_hash, e.entry_hash)
-        last = chunk[-1].seq
+        for row in chunk:
+            payload = dict(zip(auditchain.HASHED_FIELDS, row[:n], strict=True))
+            payload["at"] = stamp(payload["at"])
+            yield auditchain.ChainRow(payload, row[n], row[n + 1])
+        last = chunk[-1][0]
