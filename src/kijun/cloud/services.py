@@ -1,0 +1,237 @@
+"""Changes in the cloud domain, shared by the web UI and the API.
+
+Each function checks the permission in the object's unit, applies 兼務禁止 where a decision is
+made, writes the change and its audit entry in one transaction, and leaves the rules to the pure
+engine (Engine.assess, approval.approve) so UI, API and CLI decide alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.text import slugify
+
+from kijun.core import audit
+from kijun.core.incompatible import ensure_not_self_approval
+from kijun.core.models import OrgUnit, User
+from kijun.core.permissions import access_for
+from kijun.core.roles import Perm
+from kijun.core.services import ConflictError, PermissionDeniedError
+from kijun.core.uploads import StoredUpload, UploadPolicy
+
+from .approval import Approval, ApprovalError, approve
+from .engine import Assessment, Engine
+from .ismap import IsmapEntry as ParsedIsmapEntry
+from .ismap import IsmapImport as ParsedImport
+from .ismap import parse_csv_bytes, parse_xlsx_bytes
+from .ismap_diff import diff_entries, index
+from .models import InformationSystem, IsmapEntry, IsmapImport, RegisterEntry, UseApplication
+from .request import SystemRef, UseRequest
+
+SYSTEM_FIELDS = ("name", "code", "org_unit", "owner", "system_class", "description", "cloud_services")
+APP_FIELDS = ("status", "decision", "approver", "exception_reference", "decision_note")
+REGISTER_FIELDS = ("service_name", "status", "max_confidentiality", "max_integrity", "max_availability",
+                   "ismap_number", "administrator", "approved_by", "review_due")
+
+
+def ismap_policy() -> UploadPolicy:
+    """ISMAP list uploads: CSV text or XLSX (a zip), at most KIJUN_CLOUD_ISMAP_MAX_BYTES (default 10 MB)."""
+    limit = int(getattr(settings, "KIJUN_CLOUD_ISMAP_MAX_BYTES", 10 * 1024 * 1024))
+    return UploadPolicy("ISMAP list", max_bytes=limit, allowed_types=frozenset({"text", "zip"}),
+                        max_unpacked_bytes=100 * 1024 * 1024)
+
+
+@lru_cache(maxsize=1)
+def engine() -> Engine:
+    """The engine with the shipped rules, duties, vocabulary and policy (immutable, built once)."""
+    return Engine.default()
+
+
+def _require(actor: User, perm: Perm, unit: OrgUnit | None) -> None:
+    if not access_for(actor).has(perm, unit):
+        raise PermissionDeniedError(perm.value)
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def current_listing() -> dict[str, ParsedIsmapEntry] | None:
+    """The latest imported ISMAP list keyed by registration number, or None before any import."""
+    latest = IsmapImport.objects.order_by("-uploaded_at", "-id").first()
+    if latest is None:
+        return None
+    return index(ParsedIsmapEntry.model_validate(e.data) for e in IsmapEntry.objects.filter(ismap_import=latest))
+
+
+# ---------------------------------------------------------------- system ledger
+
+def save_system(actor: User, system: InformationSystem, *, request: HttpRequest | None = None,
+                expected_version: int | None = None) -> InformationSystem:
+    _require(actor, Perm.CLOUD_MANAGE, system.org_unit)
+    with transaction.atomic():
+        before = None
+        if system.pk:
+            current = InformationSystem.objects.select_for_update().get(pk=system.pk)
+            _require(actor, Perm.CLOUD_MANAGE, current.org_unit)
+            if expected_version is not None and current.version != expected_version:
+                raise ConflictError("system")
+            before = audit.snapshot(current, SYSTEM_FIELDS)
+            system.version = current.version + 1
+        system.save()
+        audit.record("cloud.system.update" if before else "cloud.system.create", "information_system", system.pk,
+                     str(system), actor=actor, request=request, before=before,
+                     after=audit.snapshot(system, SYSTEM_FIELDS))
+    return system
+
+
+# ---------------------------------------------------------------- use applications
+
+def submit_application(actor: User, use_request: UseRequest, *, unit: OrgUnit,
+                       system: InformationSystem | None = None, request: HttpRequest | None = None,
+                       as_of: dt.date | None = None) -> tuple[UseApplication, Assessment]:
+    """Record a use application and the engine's pre-assessment of it."""
+    _require(actor, Perm.CLOUD_APPLY, unit)
+    if system is not None:
+        _require(actor, Perm.CLOUD_VIEW, system.org_unit)
+        use_request = use_request.model_copy(update={"system": SystemRef(
+            name=system.name, ledger_id=system.code, system_class=system.system_class)})
+    use_request = use_request.model_copy(update={"applicant": actor.username})
+    register = RegisterEntry.objects.filter(service_name__iexact=use_request.service.name).first()
+    if register is not None and use_request.service.register_status is None:
+        service = use_request.service.model_copy(update={"register_status": register.status})
+        use_request = use_request.model_copy(update={"service": service})
+    result = engine().assess(use_request, as_of=as_of or today(), listing=current_listing())
+    svc, info = use_request.service, use_request.information
+    app = UseApplication(
+        applicant=actor, org_unit=unit, system=system, service_name=svc.name[:200], provider=svc.provider[:200],
+        ismap_kind=svc.ismap.kind, ismap_number=(svc.ismap.registration_number or "")[:32],
+        contract_basis=svc.contract_basis or "", data_locations=", ".join(svc.data_locations)[:200],
+        info_name="; ".join(i.name for i in info if i.name)[:200],
+        confidentiality=result.classification.confidentiality, integrity=result.classification.integrity,
+        availability=result.classification.availability,
+        handling_restrictions=list(result.classification.handling_restrictions),
+        task=use_request.task.description, request=use_request.model_dump(mode="json"),
+        status=UseApplication.Status.SUBMITTED, assessment=result.model_dump(mode="json"),
+        decision=result.decision, track=result.track)
+    with transaction.atomic():
+        app.save()
+        audit.record("cloud.application.submit", "use_application", app.pk, str(app), actor=actor, request=request,
+                     after={"service": svc.name, "unit": unit.code, "decision": result.decision,
+                            "track": result.track, "ruleset": result.ruleset})
+    return app, result
+
+
+def _service_id(name: str) -> str:
+    base = slugify(name)[:60] or "service"
+    sid = base if base[0].isalnum() else f"s{base}"[:60]
+    existing = RegisterEntry.objects.filter(service_name__iexact=name).first()
+    if existing is not None:
+        return str(existing.service_id)
+    n, candidate = 2, sid
+    while RegisterEntry.objects.filter(service_id=candidate).exists():
+        candidate = f"{sid}-{n}"
+        n += 1
+    return candidate
+
+
+def decide_application(actor: User, app: UseApplication, *, approve_it: bool, note: str = "",
+                       administrator: str = "", domains: tuple[str, ...] = (), exception_reference: str = "",
+                       review_note: str = "", request: HttpRequest | None = None,
+                       expected_version: int | None = None) -> RegisterEntry | None:
+    """Approve (creating/updating the register entry) or reject a submitted application.
+
+    Raises IncompatibleRolesError for one's own application (兼務禁止 §2.1.1(8)(a)(i)) and
+    ApprovalError when the engine's approval guard refuses (not_permitted, a needs_exception
+    without the 例外措置 reference, a needs_review without a note, no administrator).
+    """
+    _require(actor, Perm.CLOUD_APPROVE, app.org_unit)
+    ensure_not_self_approval(app.applicant.pk, actor.pk, subject=app.service_name)
+    with transaction.atomic():
+        current = UseApplication.objects.select_for_update().get(pk=app.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise ConflictError("application")
+        if current.status != UseApplication.Status.SUBMITTED:
+            raise ApprovalError(f"the application is {current.status}; only submitted applications are decided")
+        before = audit.snapshot(current, APP_FIELDS)
+        entry = None
+        if approve_it:
+            if not administrator.strip():
+                raise ApprovalError("4.2.1(4)(c): designate the cloud service administrator")
+            row = approve(
+                UseRequest.model_validate(current.request), Assessment.model_validate(current.assessment),
+                Approval(service_id=_service_id(current.service_name), approved_by=actor.username,
+                         approved_on=today(), administrator=administrator.strip(), domains=domains,
+                         exception_reference=exception_reference.strip() or None,
+                         review_note=review_note.strip() or None))
+            entry = RegisterEntry.objects.select_for_update().filter(service_id=row.service_id).first()
+            reg_before = audit.snapshot(entry, REGISTER_FIELDS) if entry else None
+            fields = RegisterEntry.fields_from(row)
+            if entry is None:
+                entry = RegisterEntry(service_id=row.service_id, source_application=current, **fields)
+            else:
+                for k, v in fields.items():
+                    setattr(entry, k, v)
+                entry.source_application = current
+                entry.version += 1
+            entry.save()
+            audit.record("cloud.register.update" if reg_before else "cloud.register.create", "register_entry",
+                         entry.pk, entry.service_name, actor=actor, request=request, before=reg_before,
+                         after=audit.snapshot(entry, REGISTER_FIELDS))
+            current.status = UseApplication.Status.APPROVED
+            current.exception_reference = exception_reference.strip()
+            current.decision_note = review_note.strip() or note.strip()
+        else:
+            if not note.strip():
+                raise ApprovalError("give the reason for the rejection")
+            current.status = UseApplication.Status.REJECTED
+            current.decision_note = note.strip()
+        current.approver = actor
+        current.decided_at = timezone.now()
+        current.version += 1
+        current.save()
+        audit.record("cloud.application.approve" if approve_it else "cloud.application.reject", "use_application",
+                     current.pk, str(current), actor=actor, request=request, before=before,
+                     after=audit.snapshot(current, APP_FIELDS))
+    app.refresh_from_db()
+    return entry
+
+
+# ---------------------------------------------------------------- ISMAP list
+
+def parse_upload(stored: StoredUpload) -> ParsedImport:
+    data = stored.path.read_bytes()
+    if stored.detected_type == "zip":
+        return parse_xlsx_bytes(data, stored.display_name or "<xlsx>")
+    return parse_csv_bytes(data, stored.display_name or "<csv>")
+
+
+def import_ismap(actor: User, stored: StoredUpload, *, request: HttpRequest | None = None) -> IsmapImport:
+    """Parse a stored upload, record it with its row errors and the diff against the previous import."""
+    _require(actor, Perm.CLOUD_MANAGE, None)
+    parsed = parse_upload(stored)
+    previous = IsmapImport.objects.order_by("-uploaded_at", "-id").first()
+    old = [ParsedIsmapEntry.model_validate(e.data) for e in IsmapEntry.objects.filter(ismap_import=previous)] if previous else []
+    entries = list(index(parsed.entries).values())
+    diff = diff_entries(old, entries, as_of=today())
+    diff_doc: dict[str, Any] = diff.model_dump(mode="json")
+    diff_doc["previous_id"] = previous.pk if previous else None
+    with transaction.atomic():
+        imp = IsmapImport.objects.create(
+            uploaded_by=actor, source_name=stored.display_name[:200], sha256=stored.sha256, size=stored.size,
+            entry_count=len(entries), errors=[e.model_dump(mode="json") for e in parsed.errors], diff=diff_doc)
+        IsmapEntry.objects.bulk_create([
+            IsmapEntry(ismap_import=imp, registration_number=e.registration_number, service_name=e.service_name[:300],
+                       provider_name=e.provider_name[:300], registered_on=e.registered_on, expires_on=e.expires_on,
+                       liu=e.liu, data=e.model_dump(mode="json")) for e in entries])
+        audit.record("cloud.ismap.import", "ismap_import", imp.pk, imp.source_name, actor=actor, request=request,
+                     after={"sha256": stored.sha256, "entries": len(entries), "row_errors": len(parsed.errors),
+                            "added": len(diff.added), "removed": len(diff.removed), "expired": len(diff.expired),
+                            "changed": len(diff.changed)})
+    return imp

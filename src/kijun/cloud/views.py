@@ -1,0 +1,270 @@
+"""Pages of the cloud domain: approved-service register, system ledger, use applications with the
+engine's assessment and the permitting authority's decision, register export, ISMAP list upload."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kijun.core.decorators import require_perm
+from kijun.core.incompatible import IncompatibleRolesError
+from kijun.core.models import User
+from kijun.core.permissions import access_for
+from kijun.core.roles import Perm
+from kijun.core.services import ConflictError
+from kijun.core.uploads import UploadError, check_declared_length, iter_file, store
+
+from .approval import ApprovalError
+from .forms import ApplicationForm, DecisionForm, IsmapUploadForm, SystemForm
+from .models import InformationSystem, IsmapEntry, IsmapImport, RegisterEntry, UseApplication
+from .register import dump_csv, dump_yaml
+from .services import (
+    decide_application,
+    import_ismap,
+    ismap_policy,
+    save_system,
+    submit_application,
+    today,
+)
+
+PAGE_SIZE = 50
+
+
+def _version(request: HttpRequest) -> int | None:
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _lang() -> str:
+    return get_language() or "ja"
+
+
+@require_perm(Perm.CLOUD_VIEW)
+def cloud_index(request: HttpRequest) -> HttpResponse:
+    acc = access_for(request.user)
+    # nosemgrep: kijun-unscoped-queryset-in-view -- the register is agency-wide (one list for all units)
+    entries = RegisterEntry.objects.all()
+    q = request.GET.get("q", "").strip()
+    if q:
+        entries = entries.filter(Q(service_name__icontains=q) | Q(provider__icontains=q) | Q(service_id__icontains=q))
+    status = request.GET.get("status", "")
+    if status in RegisterEntry.Status.values:
+        entries = entries.filter(status=status)
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    apps = acc.scoped(UseApplication.objects.all(), Perm.CLOUD_VIEW, "org_unit")
+    # nosemgrep: kijun-unscoped-queryset-in-view -- counts of the agency-wide register
+    counts = dict(RegisterEntry.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    return render(request, "cloud/index.html", {
+        "page": page, "q": q, "status": status, "counts": counts, "statuses": RegisterEntry.Status.choices,
+        "pending": apps.filter(status=UseApplication.Status.SUBMITTED).count(),
+        "systems": acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_VIEW, "org_unit").count(),
+        "can_apply": acc.has(Perm.CLOUD_APPLY), "can_manage": acc.has(Perm.CLOUD_MANAGE),
+        "today": today(),
+    })
+
+
+@require_perm(Perm.CLOUD_VIEW)
+def cloud_register_export(request: HttpRequest) -> HttpResponse:
+    # nosemgrep: kijun-unscoped-queryset-in-view -- the register is agency-wide (one list for all units)
+    rows = [e.to_row() for e in RegisterEntry.objects.order_by("service_id")]
+    if request.GET.get("format") == "yaml":
+        resp = HttpResponse(dump_yaml(rows, today()), content_type="application/yaml; charset=utf-8")
+        resp["Content-Disposition"] = 'attachment; filename="kijun-cloud-register.yaml"'
+    else:
+        resp = HttpResponse(dump_csv(rows), content_type="text/csv; charset=utf-8")
+        resp["Content-Disposition"] = 'attachment; filename="kijun-cloud-register.csv"'
+    return resp
+
+
+# ---------------------------------------------------------------- system ledger
+
+@require_perm(Perm.CLOUD_VIEW)
+def cloud_system_list(request: HttpRequest) -> HttpResponse:
+    acc = access_for(request.user)
+    systems = acc.scoped(InformationSystem.objects.select_related("org_unit", "owner"), Perm.CLOUD_VIEW, "org_unit")
+    q = request.GET.get("q", "").strip()
+    if q:
+        systems = systems.filter(Q(name__icontains=q) | Q(code__icontains=q))
+    page = Paginator(systems, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "cloud/system_list.html", {"page": page, "q": q, "can_manage": acc.has(Perm.CLOUD_MANAGE)})
+
+
+@require_perm(Perm.CLOUD_VIEW)
+def cloud_system_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    acc = access_for(request.user)
+    system = get_object_or_404(acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_VIEW, "org_unit"), pk=pk)
+    apps = acc.scoped(system.applications.all(), Perm.CLOUD_VIEW, "org_unit")[:100]
+    return render(request, "cloud/system_detail.html", {
+        "system": system, "apps": apps, "can_manage": acc.has(Perm.CLOUD_MANAGE, system.org_unit)})
+
+
+@require_perm(Perm.CLOUD_MANAGE)
+def cloud_system_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    acc = access_for(request.user)
+    system = (get_object_or_404(acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_MANAGE, "org_unit"), pk=pk)
+              if pk else InformationSystem())
+    form = SystemForm(request.POST or None, instance=system, units=acc.units(Perm.CLOUD_MANAGE),
+                      owners=acc.scoped(User.objects.filter(is_active=True), Perm.CLOUD_VIEW, "unit"))
+    if request.method == "POST" and form.is_valid():
+        obj = form.save(commit=False)
+        try:
+            save_system(request.user, obj, request=request, expected_version=_version(request))  # type: ignore[arg-type]
+        except ConflictError:
+            form.add_error(None, _("Someone else changed this record while you were editing. Reload and try again."))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("cloud_system_detail", pk=obj.pk)
+    return render(request, "cloud/system_form.html", {"form": form, "system": system})
+
+
+# ---------------------------------------------------------------- use applications
+
+@require_perm(Perm.CLOUD_VIEW)
+def cloud_application_list(request: HttpRequest) -> HttpResponse:
+    acc = access_for(request.user)
+    apps = acc.scoped(UseApplication.objects.select_related("applicant", "org_unit"), Perm.CLOUD_VIEW, "org_unit")
+    status = request.GET.get("status", "")
+    if status in UseApplication.Status.values:
+        apps = apps.filter(status=status)
+    page = Paginator(apps, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "cloud/application_list.html", {
+        "page": page, "status": status, "statuses": UseApplication.Status.choices,
+        "can_apply": acc.has(Perm.CLOUD_APPLY)})
+
+
+@require_perm(Perm.CLOUD_APPLY)
+def cloud_application_new(request: HttpRequest) -> HttpResponse:
+    acc = access_for(request.user)
+    form = ApplicationForm(request.POST or None, units=acc.units(Perm.CLOUD_APPLY),
+                           systems=acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_VIEW, "org_unit"))
+    if request.method == "POST" and form.is_valid():
+        try:
+            use_request = form.use_request()
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        else:
+            app, _result = submit_application(request.user, use_request, unit=form.cleaned_data["unit"],  # type: ignore[arg-type]
+                                              system=form.cleaned_data["system"], request=request)
+            messages.success(request, _("Application submitted. The pre-assessment is shown below."))
+            return redirect("cloud_application_detail", pk=app.pk)
+    return render(request, "cloud/application_form.html", {"form": form})
+
+
+def _assessment_context(app: UseApplication) -> dict[str, object]:
+    a = app.assessment or {}
+    ja = _lang().startswith("ja")
+    reasons = [{"rule": r["rule"], "decision": r["decision"], "cites": r["cites"],
+                "message": r["message_ja"] if ja else r["message_en"]} for r in a.get("reasons", [])]
+    conditions = [{"id": c["id"], "phase": c["phase"], "cites": c["cites"],
+                   "text": c["text_ja"] if ja else c["text_en"]} for c in a.get("conditions", [])]
+    duties = [(phase, [{"id": d["id"], "cites": d["cites"], "owners": d["owner_roles"],
+                        "recurrence": d["recurrence_days"], "text": d["text_ja"] if ja else d["text_en"]}
+                       for d in items]) for phase, items in a.get("duties", {}).items() if items]
+    return {"reasons": reasons, "conditions": conditions, "duties": duties,
+            "track_sections": a.get("track_sections", []), "warnings": a.get("warnings", []),
+            "service_summary": a.get("service", {})}
+
+
+@require_perm(Perm.CLOUD_VIEW)
+def cloud_application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    acc = access_for(request.user)
+    app = get_object_or_404(acc.scoped(UseApplication.objects.select_related("applicant", "approver", "org_unit"),
+                                       Perm.CLOUD_VIEW, "org_unit"), pk=pk)
+    can_decide = (acc.has(Perm.CLOUD_APPROVE, app.org_unit) and app.status == UseApplication.Status.SUBMITTED)
+    ctx: dict[str, object] = {"app": app, "can_decide": can_decide,
+                              "own": app.applicant_id == request.user.pk,
+                              "form": DecisionForm() if can_decide else None}
+    ctx.update(_assessment_context(app))
+    return render(request, "cloud/application_detail.html", ctx)
+
+
+@require_POST
+@require_perm(Perm.CLOUD_APPROVE)
+def cloud_application_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    acc = access_for(request.user)
+    app = get_object_or_404(acc.scoped(UseApplication.objects.all(), Perm.CLOUD_APPROVE, "org_unit"), pk=pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            decide_application(request.user, app, approve_it=d["action"] == "approve",  # type: ignore[arg-type]
+                               note=d["note"], administrator=d["administrator"], domains=d["domains"],
+                               exception_reference=d["exception_reference"], review_note=d["review_note"],
+                               request=request, expected_version=_version(request))
+        except IncompatibleRolesError as exc:
+            form.add_error(None, exc.message(_lang()))
+        except ApprovalError as exc:
+            form.add_error(None, _("The decision was refused: %(reason)s") % {"reason": exc})
+        except ConflictError:
+            form.add_error(None, _("Someone else changed this record while you were editing. Reload and try again."))
+        else:
+            messages.success(request, _("Decision recorded."))
+            return redirect("cloud_application_detail", pk=app.pk)
+    ctx: dict[str, object] = {"app": app, "can_decide": True, "own": app.applicant_id == request.user.pk,
+                              "form": form}
+    ctx.update(_assessment_context(app))
+    return render(request, "cloud/application_detail.html", ctx, status=409 if form.non_field_errors() else 400)
+
+
+# ---------------------------------------------------------------- ISMAP list
+
+@require_perm(Perm.CLOUD_VIEW)
+def cloud_ismap(request: HttpRequest) -> HttpResponse:
+    acc = access_for(request.user)
+    # nosemgrep: kijun-unscoped-queryset-in-view -- the ISMAP list is public, agency-wide data
+    latest = IsmapImport.objects.first()
+    entries = latest.entries.all() if latest else IsmapEntry.objects.none()  # nosemgrep: kijun-unscoped-queryset-in-view -- public list
+    q = request.GET.get("q", "").strip()
+    if q:
+        entries = entries.filter(Q(service_name__icontains=q) | Q(provider_name__icontains=q)
+                                 | Q(registration_number__icontains=q))
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    # nosemgrep: kijun-unscoped-queryset-in-view -- import history of the agency-wide list
+    imports = IsmapImport.objects.select_related("uploaded_by")[:20]
+    return render(request, "cloud/ismap.html", {"latest": latest, "page": page, "q": q, "imports": imports,
+                                                "today": today(), "can_manage": acc.has(Perm.CLOUD_MANAGE)})
+
+
+@require_perm(Perm.CLOUD_VIEW)
+def cloud_ismap_import(request: HttpRequest, pk: int) -> HttpResponse:
+    # nosemgrep: kijun-unscoped-queryset-in-view -- import history of the agency-wide list
+    imp = get_object_or_404(IsmapImport.objects.select_related("uploaded_by"), pk=pk)
+    return render(request, "cloud/ismap_import.html", {"imp": imp, "diff": imp.diff, "row_errors": imp.errors[:500]})
+
+
+@require_perm(Perm.CLOUD_MANAGE)
+def cloud_ismap_upload(request: HttpRequest) -> HttpResponse:
+    policy = ismap_policy()
+    if request.method == "POST":
+        try:
+            check_declared_length(request.META.get("CONTENT_LENGTH"), policy)
+        except UploadError as exc:
+            msg = _("The file is too large (at most %(n)s bytes).") % {"n": policy.max_bytes}
+            return render(request, "cloud/ismap_upload.html",
+                          {"form": IsmapUploadForm(), "upload_error": msg, "max_bytes": policy.max_bytes},
+                          status=exc.status)
+        form = IsmapUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                with upload.open("rb") as fh:
+                    stored = store(iter_file(fh), policy, settings.DATA_DIR / "uploads" / "cloud", upload.name)
+                imp = import_ismap(request.user, stored, request=request)  # type: ignore[arg-type]
+            except UploadError as exc:
+                form.add_error("file", str(exc))
+                return render(request, "cloud/ismap_upload.html", {"form": form}, status=exc.status)
+            except ValueError as exc:
+                form.add_error("file", str(exc))
+                return render(request, "cloud/ismap_upload.html", {"form": form}, status=400)
+            messages.success(request, _("ISMAP list imported."))
+            return redirect("cloud_ismap_import", pk=imp.pk)
+    else:
+        form = IsmapUploadForm()
+    return render(request, "cloud/ismap_upload.html", {"form": form, "max_bytes": policy.max_bytes})

@@ -1,0 +1,54 @@
+"""Shared helpers for the cloud web/API tests and the permission matrix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kijun.cloud.models import InformationSystem, IsmapImport, UseApplication
+from kijun.cloud.request import UseRequest
+from kijun.cloud.services import submit_application
+from kijun.core.models import OrgUnit, User
+
+#: A 機密性2 use of an ISMAP-listed, negotiated SaaS in Japan: permitted with conditions.
+REQUEST: dict[str, Any] = {
+    "service": {"name": "Synthetic Storage", "provider": "Example Provider KK", "contract_basis": "negotiated",
+                "service_model": "saas", "ismap": {"kind": "ismap", "registration_number": "C99-0001-1",
+                                                   "expires_on": "2099-12-31"},
+                "data_locations": ["JP"], "region_selectable": True, "governing_law": "JP", "jurisdiction": "JP",
+                "provider_auditable": False, "encryption_at_rest": True, "backup": True,
+                "data_deletion_on_exit": True},
+    "information": [{"name": "申請書類", "confidentiality": 2, "integrity": 1, "availability": 1,
+                     "handling_restrictions": ["暗号化必須"]}],
+    "task": {"description": "申請受付", "impact": "low"},
+}
+
+
+def make_system(unit: OrgUnit, code: str, owner: User | None = None) -> InformationSystem:
+    return InformationSystem.objects.create(name=f"システム {code}", code=code, org_unit=unit, owner=owner,
+                                            system_class="B", cloud_services="Synthetic Storage")
+
+
+def make_application(applicant: User, unit: OrgUnit, request: dict[str, Any] | None = None) -> UseApplication:
+    app, _ = submit_application(applicant, UseRequest.model_validate(request or REQUEST), unit=unit)
+    return app
+
+
+def application_kwargs(demo: dict[str, Any], where: str, api: bool) -> dict[str, Any]:
+    if where == "inside":
+        unit, user = demo["units"]["demo-policy-planning"], demo["users"]["policy-iso"]
+    else:
+        unit, user = demo["units"]["demo-it-division"], demo["users"]["sysowner"]
+    app = UseApplication.objects.filter(org_unit=unit).first() or make_application(user, unit)
+    return {"application_id" if api else "pk": app.pk}
+
+
+def system_kwargs(demo: dict[str, Any], where: str, api: bool) -> dict[str, Any]:
+    code = "demo-policy-planning" if where == "inside" else "demo-it-division"
+    unit = demo["units"][code]
+    system = InformationSystem.objects.filter(org_unit=unit).first() or make_system(unit, f"sys-{where}")
+    return {"system_id" if api else "pk": system.pk}
+
+
+def ismap_import_kwargs(demo: dict[str, Any], where: str, api: bool) -> dict[str, Any]:
+    imp = IsmapImport.objects.first() or IsmapImport.objects.create(source_name="list.csv", sha256="0" * 64)
+    return {"pk": imp.pk}
