@@ -188,4 +188,9 @@ JA = {
     "Decision recorded.": "判断を登録しました。",
     "The file is too large (at most %(n)s bytes).": "ファイルが大きすぎます（上限 %(n)s バイト）。",
     "ISMAP list imported.": "ISMAPリストを取り込みました。",
+    "Planning": "計画・選定",
+    "Procurement": "調達",
+    "Introduction": "導入・構築",
+    "Operation": "運用・保守",
+    "End of use": "利用終了",
 }

@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,10 +23,11 @@ from kijun.core.uploads import UploadError, check_declared_length, iter_file, st
 
 from .approval import ApprovalError
 from .forms import ApplicationForm, DecisionForm, IsmapUploadForm, SystemForm
-from .models import InformationSystem, IsmapEntry, IsmapImport, RegisterEntry, UseApplication
+from .models import DECISIONS, InformationSystem, IsmapEntry, IsmapImport, RegisterEntry, UseApplication
 from .register import dump_csv, dump_yaml
 from .services import (
     decide_application,
+    engine,
     import_ismap,
     ismap_policy,
     save_system,
@@ -62,7 +63,8 @@ def cloud_index(request: HttpRequest) -> HttpResponse:
     # nosemgrep: kijun-unscoped-queryset-in-view -- counts of the agency-wide register
     counts = dict(RegisterEntry.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     return render(request, "cloud/index.html", {
-        "page": page, "q": q, "status": status, "counts": counts, "statuses": RegisterEntry.Status.choices,
+        "page": page, "q": q, "status": status,
+        "statuses": [(code, label, counts.get(code, 0)) for code, label in RegisterEntry.Status.choices],
         "pending": apps.filter(status=UseApplication.Status.SUBMITTED).count(),
         "systems": acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_VIEW, "org_unit").count(),
         "can_apply": acc.has(Perm.CLOUD_APPLY), "can_manage": acc.has(Perm.CLOUD_MANAGE),
@@ -157,17 +159,25 @@ def cloud_application_new(request: HttpRequest) -> HttpResponse:
     return render(request, "cloud/application_form.html", {"form": form})
 
 
+PHASES = {"planning": gettext_lazy("Planning"), "procurement": gettext_lazy("Procurement"),
+          "construction": gettext_lazy("Introduction"), "operation": gettext_lazy("Operation"),
+          "end_of_use": gettext_lazy("End of use")}
+
+
 def _assessment_context(app: UseApplication) -> dict[str, object]:
     a = app.assessment or {}
     ja = _lang().startswith("ja")
-    reasons = [{"rule": r["rule"], "decision": r["decision"], "cites": r["cites"],
+    labels = dict(DECISIONS)
+    vocab = {r.code: (r.name_ja if ja else r.name_en) for r in engine().vocabulary.items}
+    reasons = [{"rule": r["rule"], "decision": labels.get(r["decision"], r["decision"]), "cites": r["cites"],
                 "message": r["message_ja"] if ja else r["message_en"]} for r in a.get("reasons", [])]
-    conditions = [{"id": c["id"], "phase": c["phase"], "cites": c["cites"],
+    conditions = [{"id": c["id"], "phase": PHASES.get(c["phase"], c["phase"]), "cites": c["cites"],
                    "text": c["text_ja"] if ja else c["text_en"]} for c in a.get("conditions", [])]
     duties = [(phase, [{"id": d["id"], "cites": d["cites"], "owners": d["owner_roles"],
                         "recurrence": d["recurrence_days"], "text": d["text_ja"] if ja else d["text_en"]}
                        for d in items]) for phase, items in a.get("duties", {}).items() if items]
-    return {"reasons": reasons, "conditions": conditions, "duties": duties,
+    duties = [(PHASES.get(phase, phase), items) for phase, items in duties]
+    return {"restrictions": [vocab.get(x, x) for x in app.handling_restrictions], "reasons": reasons, "conditions": conditions, "duties": duties,
             "track_sections": a.get("track_sections", []), "warnings": a.get("warnings", []),
             "service_summary": a.get("service", {})}
 
