@@ -130,3 +130,39 @@ def test_systems_api_is_scoped(demo) -> None:  # type: ignore[no-untyped-def]
     assert [s["code"] for s in staff.get(f"{API}/systems").json()["items"]] == ["sys-a"]
     assert staff.get(f"{API}/systems/{mine.pk}").json()["cloud_services"] == ["Synthetic Storage"]
     assert staff.get(f"{API}/systems/{other.pk}").status_code == 404
+
+
+def test_needs_exception_requires_the_exception_reference(demo) -> None:  # type: ignore[no-untyped-def]
+    req = copy.deepcopy(REQUEST)
+    req["service"]["ismap"] = {"kind": "none"}
+    req["service"]["provider_auditable"] = True
+    app = make_application(demo["users"]["policy-iso"], demo["units"]["demo-policy-planning"], req)
+    assert app.decision == "needs_exception"
+    c = _client(demo, "head-iso")
+    r = c.post(f"{API}/applications/{app.pk}/approve", {"administrator": "x"}, content_type="application/json")
+    assert r.status_code == 409 and "2.2.2" in r.json()["detail"]
+    r = c.post(f"{API}/applications/{app.pk}/approve", {"administrator": "x", "exception_reference": "EX-2025-7"},
+               content_type="application/json")
+    assert r.status_code == 200 and r.json()["exception_reference"] == "EX-2025-7"
+    assert "EX-2025-7" in RegisterEntry.objects.get().notes
+
+
+def test_imported_ismap_list_feeds_the_engine(demo) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from kijun.cloud.services import import_ismap, ismap_policy
+    from kijun.core.uploads import store
+
+    data = (Path(__file__).resolve().parent / "fixtures" / "ismap_synthetic_cp932.csv").read_bytes()
+    stored = store([data], ismap_policy(), settings.DATA_DIR / "uploads" / "cloud", "list.csv")
+    import_ismap(demo["users"]["sysowner"], stored)
+    listed = copy.deepcopy(REQUEST)
+    listed["service"]["ismap"] = {"kind": "ismap", "registration_number": "X24-0011-1"}
+    app = make_application(demo["users"]["policy-iso"], demo["units"]["demo-policy-planning"], listed)
+    assert app.assessment["service"]["ismap_expires_on"] == "2026-08-31"
+    missing = copy.deepcopy(REQUEST)
+    missing["service"]["ismap"] = {"kind": "ismap", "registration_number": "X99-9999-1"}
+    app = make_application(demo["users"]["policy-iso"], demo["units"]["demo-policy-planning"], missing)
+    assert app.assessment["service"]["ismap_status"] == "not_found" and app.decision == "needs_review"
