@@ -18,6 +18,7 @@ UI_ROUTES = [
     Route("cloud_index", Perm.CLOUD_VIEW),
     Route("cloud_register_export", Perm.CLOUD_VIEW, query="format=yaml"),
     Route("cloud_system_list", Perm.CLOUD_VIEW),
+    Route("cloud_system_export", Perm.CLOUD_VIEW),
     Route("cloud_system_new", Perm.CLOUD_MANAGE),
     Route("cloud_system_detail", Perm.CLOUD_VIEW, "cloud_system"),
     Route("cloud_system_edit", Perm.CLOUD_MANAGE, "cloud_system"),

@@ -152,6 +152,11 @@ def test_system_ledger_create_edit_and_scope(demo) -> None:  # type: ignore[no-u
     staff = _client(demo, "staff")
     assert staff.get(reverse("cloud_system_detail", kwargs={"pk": other.pk})).status_code == 200
     assert staff.get(reverse("cloud_system_detail", kwargs={"pk": system.pk})).status_code == 404
+    other.description = "=cmd|' /C calc'!A0"
+    other.save()
+    rows = staff.get(reverse("cloud_system_export")).content.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("code,name") and len(rows) == 2 and "sys-pp" in rows[1]
+    assert "'=cmd" in rows[1]
 
 
 def test_ismap_upload_cp932_with_diff_and_row_errors(demo, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -216,3 +221,30 @@ def test_register_export_round_trips(demo) -> None:  # type: ignore[no-untyped-d
     csv_doc = parse_csv(c.get(reverse("cloud_register_export") + "?format=csv").content.decode())
     assert [e.service_id for e in csv_doc.entries] == ["free-translator", "synthetic-storage"]
     assert csv_doc.entries[1].domains == ("storage.example.jp", "*.files.example.jp")
+
+
+def test_ismap_upload_xlsx(demo) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["登録番号", "クラウドサービス名称", "クラウドサービス事業者名", "登録年月日", "有効期間"])
+    ws.append(["X25-0100-1", "合成ストレージ", "見本株式会社", "2025/4/1", "2025/4/1～2099/3/31"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    c = _client(demo, "sysowner")
+    r = c.post(reverse("cloud_ismap_upload"), {"file": SimpleUploadedFile("list.xlsx", buf.getvalue())})
+    assert r.status_code == 302
+    imp = IsmapImport.objects.get()
+    assert imp.entry_count == 1 and imp.diff["added"][0]["registration_number"] == "X25-0100-1"
+
+
+def test_ismap_upload_rejects_binary(demo) -> None:  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    c = _client(demo, "sysowner")
+    r = c.post(reverse("cloud_ismap_upload"), {"file": SimpleUploadedFile("x.png", b"\x89PNG\r\n\x1a\n\x00\x00")})
+    assert r.status_code == 415 and not IsmapImport.objects.exists()

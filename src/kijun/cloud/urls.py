@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern] = [
     path("", views.cloud_index, name="cloud_index"),
     path("register/export/", views.cloud_register_export, name="cloud_register_export"),
     path("systems/", views.cloud_system_list, name="cloud_system_list"),
+    path("systems/export.csv", views.cloud_system_export, name="cloud_system_export"),
     path("systems/new/", views.cloud_system_edit, name="cloud_system_new"),
     path("systems/<int:pk>/", views.cloud_system_detail, name="cloud_system_detail"),
     path("systems/<int:pk>/edit/", views.cloud_system_edit, name="cloud_system_edit"),

@@ -3,6 +3,9 @@ engine's assessment and the permitting authority's decision, register export, IS
 
 from __future__ import annotations
 
+import csv
+import io
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -96,6 +99,30 @@ def cloud_system_list(request: HttpRequest) -> HttpResponse:
         systems = systems.filter(Q(name__icontains=q) | Q(code__icontains=q))
     page = Paginator(systems, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "cloud/system_list.html", {"page": page, "q": q, "can_manage": acc.has(Perm.CLOUD_MANAGE)})
+
+
+LEDGER_COLUMNS = ("code", "name", "org_unit", "owner", "system_class", "description", "cloud_services")
+
+
+@require_perm(Perm.CLOUD_VIEW)
+def cloud_system_export(request: HttpRequest) -> HttpResponse:
+    """The ledger in the user's scope as CSV (UTF-8 with BOM so spreadsheet software reads Japanese)."""
+    acc = access_for(request.user)
+    systems = acc.scoped(InformationSystem.objects.select_related("org_unit", "owner"), Perm.CLOUD_VIEW, "org_unit")
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(LEDGER_COLUMNS)
+    for s in systems.order_by("code"):
+        writer.writerow([_cell(v) for v in (s.code, s.name, s.org_unit.code, s.owner.username if s.owner else "",
+                                             s.system_class, s.description, "; ".join(s.service_list()))])
+    resp = HttpResponse("\ufeff" + buf.getvalue(), content_type="text/csv; charset=utf-8")
+    resp["Content-Disposition"] = 'attachment; filename="kijun-system-ledger.csv"'
+    return resp
+
+
+def _cell(value: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @require_perm(Perm.CLOUD_VIEW)
