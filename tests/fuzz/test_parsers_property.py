@@ -45,6 +45,11 @@ _GZIP_FEED = ("diagnostics._io.read_bytes/iter_lines: a truncated or corrupt .gz
 _SHAPE = "a JSON value of the wrong type (list item not an object) raises AttributeError instead of FeedError"
 
 
+_NSS_BIG_DAY = b"time=Wed May 99999999999999999999 10:00:00 2024\tlogin=a\tproto=HTTPS\teurl=x.example.com/\n"
+_OVERFLOW = ("discovery.timeparse.TimeParser.ctime/_day: a ctime timestamp whose day or year does not fit a C long "
+             "raises OverflowError out of parse(), which must never raise on a bad line")
+
+
 def _json(doc: object) -> bytes:
     return json.dumps(doc).encode()
 
@@ -52,6 +57,10 @@ def _json(doc: object) -> bytes:
 KNOWN_BUGS: dict[str, list[tuple[bytes, str]]] = {
     "catalog.official_text": [(_GZ, "catalog.import_official.read_text: a truncated/corrupt gzip raises "
                                     "EOFError/BadGzipFile/zlib.error instead of OfficialTextError")],
+    "discovery.nss": [(_NSS_BIG_DAY, _OVERFLOW)],
+    "discovery.csv": [(b"timestamp,user,src_ip,url\nWed May 99999999999999999999 10:00:00 2024,a,10.0.0.1,"
+                       b"https://x.example.com/\n", _OVERFLOW)],
+    "discovery.scan": [(_NSS_BIG_DAY * 3, _OVERFLOW + " (escapes scan())")],
     "discovery.register": [(b"status,a\rb", "discovery.register.parse_register: a CSV register with a lone CR "
                                              "(old Mac line ends) raises csv.Error, not DiscoveryError")],
     "discovery.app_catalog": [(b"a: [", "discovery.catalog.load_catalog: YAML syntax errors escape as "
@@ -241,6 +250,8 @@ NOT_UNTRUSTED = {
     "kijun.access.engine": "load_engine takes an already parsed and validated PolicySource",
     "kijun.core.checkpoints": "operator's own signing key file (core; outside issue 8 item 3's parser list)",
     "kijun.core.demo": "loads the packaged demo data only",
+    "kijun.cloud.services": "Django web layer; parse_upload only dispatches a stored upload to kijun.cloud.ismap's "
+                            "parse_xlsx_bytes/parse_csv_bytes (targets cloud.ismap_xlsx, cloud.ismap_csv)",
     "kijun.diagnostics.distro": "DistroMapper.from_yaml reads only the packaged distro_packages.yaml (no user option)",
 }
 _ENTRY = re.compile(r"^(?:def (?:parse|load|read)_\w*\(|    def from_(?:yaml|file|json)\()", re.M)
