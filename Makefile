@@ -35,7 +35,7 @@ run: install
 	KIJUN_LOCAL_HTTP=1 $(BIN)/kijun serve --host $(HOST) --port $(PORT)
 
 lint: dev
-	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts fuzz
 
 # Django shell modules inside engine packages (models, views, API, DB services) are not strict-typed.
 MYPY_EXCLUDE := '(/migrations/|/(models|views|api|store|apps|urls)\.py$$)'
@@ -59,6 +59,14 @@ test: dev lint typecheck semgrep
 
 bench: dev
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+## make fuzz: every parser fuzz target for FUZZ_SECONDS (60) each; table; non-zero on any crash
+fuzz: dev
+	bash scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)
+
+## make sbom: CycloneDX SBOM of kijun's runtime dependencies -> var/sbom/kijun-sbom.cdx.json
+sbom: dev
+	bash scripts/sbom.sh
 
 messages: dev
 	$(BIN)/python scripts/update_messages.py
