@@ -1,5 +1,169 @@
-"""REST API of the discovery domain (mounted under /api/v1/ by kijun.web.api)."""
+"""REST API of the discovery domain (mounted under /api/v1/ by kijun.web.api).
 
-from ninja import Router
+Same permission checks and services as the pages: DISCOVERY_VIEW to read scans in scope,
+DISCOVERY_RUN to upload logs and record decisions. Scans outside the caller's scope answer 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Path, Query, Router, Schema
+from ninja.pagination import paginate
+from ninja.responses import Status
+
+from kijun.core.api import ERRORS, MAX_ID, ErrorOut, need
+from kijun.core.roles import Perm
+from kijun.core.uploads import UploadError, check_declared_length
+
+from ..web.pagination import Paging
+from . import store
+from .model import FORMAT_NAMES
+from .models import AppDecision, Scan
 
 router = Router(tags=["discovery"])
+
+LogFormat = Literal[("auto", *FORMAT_NAMES)]  # type: ignore[valid-type]
+
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+UPLOAD_ERRORS: dict[int, type[Schema]] = {413: ErrorOut, 415: ErrorOut, 422: ErrorOut, 507: ErrorOut}
+
+
+class ScanOut(Schema):
+    id: int
+    unit_id: int
+    title: str
+    created_by: str | None
+    created_at: dt.datetime
+    file_names: list[str]
+    formats: list[str]
+    register_name: str
+    status: str
+    error: str
+    lines: int
+    malformed: int
+    apps: int
+    unsanctioned: int
+    unknown_domains: int
+    users: int
+
+    @staticmethod
+    def resolve_created_by(obj: Scan) -> str | None:
+        return obj.created_by.username if obj.created_by else None
+
+
+class DecisionOut(Schema):
+    id: int
+    unit_id: int
+    key: str
+    name: str
+    decision: str
+    reason: str
+    scan_id: int | None
+    decided_by: str | None
+    decided_at: dt.datetime
+    version: int
+
+    @staticmethod
+    def resolve_decided_by(obj: AppDecision) -> str | None:
+        return obj.decided_by.username if obj.decided_by else None
+
+
+class DecisionIn(Schema):
+    scan_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    key: str = Field(..., min_length=1, max_length=300)
+    decision: AppDecision.Decision
+    reason: str = Field("", max_length=2000)
+    version: int | None = Field(None, ge=1, description="the version you saw (optimistic locking)")
+
+
+def _scans(request: HttpRequest, perm: Perm) -> Any:
+    acc = need(request, perm)
+    return acc.scoped(Scan.objects.select_related("created_by"), perm, "unit")
+
+
+@router.get("/discovery/scans", response={200: list[ScanOut], **ERRORS}, summary="Scans in your scope, newest first")
+@paginate(Paging)
+def discovery_list_scans(request: HttpRequest, unit_id: int | None = Query(None, ge=1, le=MAX_ID)) -> Any:
+    qs = _scans(request, Perm.DISCOVERY_VIEW).defer("report")
+    if unit_id is not None:
+        qs = qs.filter(unit_id=unit_id)
+    return qs
+
+
+@router.post("/discovery/scans", response={201: ScanOut, **UPLOAD_ERRORS, **ERRORS},
+             summary="Upload logs and run a scan (multipart body: 'logs' files, optional 'register_file')",
+             description="Options are query parameters; the multipart/form-data body carries one or more files "
+                         "named 'logs' (at most 20) and, with register_source=upload, one 'register_file' "
+                         "(YAML or CSV). The body is read by the view (streamed to disk with the per-file limit) "
+                         "rather than declared here. An accepted request always creates a scan: when the logs "
+                         "cannot be read (no file, too many files, format not detected, content neither text nor "
+                         "gzip, bad register) the scan has status 'failed' and says why in 'error'. "
+                         "413 over the per-file limit, 422 for a gzip bomb.")
+def discovery_create_scan(
+    request: HttpRequest,
+    unit_id: int = Query(..., ge=1, le=MAX_ID),
+    format: LogFormat = "auto",
+    title: str = "",
+    register_source: Literal["none", "cloud", "upload"] = "none",
+) -> Status[Any]:
+    acc = need(request, Perm.DISCOVERY_RUN)
+    unit = get_object_or_404(acc.units(Perm.DISCOVERY_RUN), pk=unit_id)
+    try:
+        policy = store.log_policy()
+        check_declared_length(request.META.get("CONTENT_LENGTH"),
+                              store.UploadPolicy("discovery upload", policy.max_bytes * store.MAX_FILES
+                                                 + store.REGISTER_POLICY.max_bytes + 65536))
+        logs = request.FILES.getlist("logs") if request.content_type == "multipart/form-data" else []
+        register_file = request.FILES.get("register_file") if register_source == "upload" else None
+        obj = store.run_scan(
+            request.user, unit, [store.LogUpload(f.chunks(), f.name or "", format) for f in logs],  # type: ignore[arg-type]
+            title=title[:200], request=request, use_cloud_register=register_source == "cloud", keep_failure=True,
+            register=(store.LogUpload(register_file.chunks(), register_file.name or "")
+                      if register_file is not None else None))
+    except UploadError as exc:
+        return Status(exc.status, {"detail": str(exc), "code": exc.code})
+    return Status(201, obj)
+
+
+@router.get("/discovery/scans/{scan_id}", response={200: ScanOut, **ERRORS})
+def discovery_get_scan(request: HttpRequest, scan_id: PathId) -> Scan:
+    return get_object_or_404(_scans(request, Perm.DISCOVERY_VIEW).defer("report"), pk=scan_id)
+
+
+@router.get("/discovery/scans/{scan_id}/report", response={200: dict[str, Any], **ERRORS},
+            summary="The scan's report (JSON schema_version 1, docs/discovery.md)")
+def discovery_get_report(request: HttpRequest, scan_id: PathId) -> dict[str, Any]:
+    scan_obj = get_object_or_404(_scans(request, Perm.DISCOVERY_VIEW).select_related(None).only("id", "report"), pk=scan_id)
+    return scan_obj.report  # type: ignore[no-any-return]
+
+
+@router.get("/discovery/decisions", response={200: list[DecisionOut], **ERRORS},
+            summary="Decisions on discovered services in your scope")
+@paginate(Paging)
+def discovery_list_decisions(request: HttpRequest, unit_id: int | None = Query(None, ge=1, le=MAX_ID)) -> Any:
+    acc = need(request, Perm.DISCOVERY_VIEW)
+    qs = acc.scoped(AppDecision.objects.select_related("decided_by").order_by("unit_id", "key"),
+                    Perm.DISCOVERY_VIEW, "unit")
+    if unit_id is not None:
+        qs = qs.filter(unit_id=unit_id)
+    return qs
+
+
+@router.post("/discovery/decisions", response={200: DecisionOut, 409: ErrorOut, **ERRORS},
+             summary="Mark a discovered service sanctioned, prohibited, under review or ignored")
+def discovery_decide(request: HttpRequest, body: DecisionIn) -> Any:
+    scan_obj = get_object_or_404(_scans(request, Perm.DISCOVERY_RUN).select_related("unit"), pk=body.scan_id)
+    rows = [*scan_obj.report.get("apps", []), *scan_obj.report.get("unknown_domains", [])]
+    row = next((a for a in rows if a["key"] == body.key), None)
+    if row is None:
+        return Status(404, {"detail": "no such row in this scan's report", "code": "not_found"})
+    try:
+        return store.decide(request.user, scan_obj.unit, body.key, body.decision.value,  # type: ignore[arg-type]
+                            name=row.get("name_ja") or row.get("name_en") or "", reason=body.reason,
+                            scan_obj=scan_obj, request=request, expected_version=body.version)
+    except store.ConflictError:
+        return Status(409, {"detail": "the decision was changed by someone else; reload it", "code": "conflict"})

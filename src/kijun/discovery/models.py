@@ -1,0 +1,89 @@
+"""Stored shadow-IT scans and the decisions taken on what they found.
+
+A ``Scan`` keeps the engine's JSON report (schema in docs/discovery.md), not the uploaded logs:
+logs name people and are deleted once scanned. Scans belong to an org unit, so they are visible
+only to people whose DISCOVERY_VIEW scope covers that unit.
+
+An ``AppDecision`` is the organisation's answer to one discovered app or unknown domain (issue 6
+item 4: sanctioned / prohibited / under review / ignored, with a reason). Decisions are per unit
+and remembered for later scans: the report page shows the latest decision next to every row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Scan(models.Model):
+    class Status(models.TextChoices):
+        DONE = "done", _("Completed")
+        FAILED = "failed", _("Failed")
+
+    unit = models.ForeignKey("core.OrgUnit", on_delete=models.PROTECT, related_name="discovery_scans",
+                             verbose_name=_("Unit"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    title = models.CharField(_("Title"), max_length=200, blank=True)
+    #: the users' file names, display metadata only (stored files had random names and are gone)
+    file_names = models.JSONField(default=list)
+    formats = models.JSONField(default=list)
+    register_name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DONE)
+    error = models.TextField(blank=True)
+    lines = models.BigIntegerField(default=0)
+    malformed = models.BigIntegerField(default=0)
+    apps = models.IntegerField(default=0)
+    unsanctioned = models.IntegerField(default=0)
+    unknown_domains = models.IntegerField(default=0)
+    users = models.IntegerField(default=0)
+    report = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["unit", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title or f"scan {self.pk}"
+
+    def label(self) -> str:
+        return self.title or ", ".join(self.file_names)[:200] or f"#{self.pk}"
+
+
+class AppDecision(models.Model):
+    """The latest decision for one report row key (``app id``, ``app@domain`` or ``?domain``) in a unit."""
+
+    class Decision(models.TextChoices):
+        SANCTIONED = "sanctioned", _("Sanctioned")
+        PROHIBITED = "prohibited", _("Prohibited")
+        UNDER_REVIEW = "under_review", _("Under review")
+        IGNORED = "ignored", _("Ignored")
+
+    unit = models.ForeignKey("core.OrgUnit", on_delete=models.PROTECT, related_name="discovery_decisions")
+    key = models.CharField(max_length=300)
+    name = models.CharField(max_length=300, blank=True)
+    decision = models.CharField(_("Decision"), max_length=16, choices=Decision.choices)
+    reason = models.TextField(_("Reason"), blank=True, max_length=2000)
+    scan = models.ForeignKey(Scan, on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   related_name="+")
+    decided_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "key"], name="discovery_decision_unique")]
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.decision}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.pk, "unit_id": self.unit_id, "key": self.key, "name": self.name,
+                "decision": self.decision, "reason": self.reason, "scan_id": self.scan_id,
+                "decided_by": self.decided_by.username if self.decided_by else None,
+                "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+                "version": self.version}

@@ -1,0 +1,290 @@
+"""Web-side services of discovery: run a scan on uploads, store it, record decisions (all audited).
+
+Uploads go through :mod:`kijun.core.uploads` (size limit before and while writing, magic bytes,
+gzip bomb check, random names under DATA_DIR/uploads/discovery). The stored logs are deleted as
+soon as the engine has read them: the report is what is kept; raw logs name people.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from kijun.core import audit
+from kijun.core.models import OrgUnit, User
+from kijun.core.uploads import StoredUpload, UploadPolicy, UploadRejected, UploadTooLarge, store
+
+from .catalog import Catalog, load_catalog
+from .engine import LogInput, ScanOptions, scan
+from .export import write_csv_stream, write_xlsx
+from .model import DiscoveryError, MalformedSample, ParseStats
+from .models import AppDecision, Scan
+from .register import Register, RegisterEntry, load_register
+from .report import AppUsage, HostUsage, IpUsage, Report, Totals, UserAppUsage, UserUsage
+from .timeparse import parse_tz
+
+MiB = 1024 * 1024
+
+
+def log_policy() -> UploadPolicy:
+    """Per-file limits for log uploads (settings KIJUN_DISCOVERY_MAX_UPLOAD / _MAX_UNPACKED, bytes)."""
+    return UploadPolicy(
+        name="discovery log",
+        max_bytes=int(getattr(settings, "KIJUN_DISCOVERY_MAX_UPLOAD", 1024 * MiB)),
+        allowed_types=frozenset({"text", "gzip"}),
+        max_unpacked_bytes=int(getattr(settings, "KIJUN_DISCOVERY_MAX_UNPACKED", 8192 * MiB)),
+        max_ratio=200,
+    )
+
+
+MAX_FILES = 20
+REGISTER_POLICY = UploadPolicy(name="sanctioned register", max_bytes=4 * MiB, allowed_types=frozenset({"text"}))
+
+
+def upload_dir() -> Path:
+    return Path(settings.DATA_DIR) / "uploads" / "discovery"
+
+
+@functools.lru_cache(maxsize=1)
+def catalog() -> Catalog:
+    """The shipped catalog, loaded once per process (it is immutable)."""
+    return load_catalog()
+
+
+# --- the cloud module's register (optional) ------------------------------------------------------
+
+def cloud_register_source() -> Any:
+    """A callable ``(unit) -> cloud register entries`` when the cloud web layer is installed
+    (``kijun.cloud.models.RegisterEntry`` rows, exported with ``to_row()`` as
+    ``kijun.cloud.register.RegisterEntry``), else None (then only an uploaded register is offered)."""
+    try:
+        mod = importlib.import_module("kijun.cloud.models")
+    except ImportError:
+        return None
+    model = getattr(mod, "RegisterEntry", None)
+    if model is None or not hasattr(model, "to_row"):
+        return None
+
+    def entries(unit: OrgUnit) -> list[Any]:
+        # the register is agency-wide: one list of approved services for every unit
+        return [e.to_row() for e in model.objects.order_by("service_id")]
+
+    return entries
+
+
+def register_from_cloud(entries: Iterable[Any], source: str = "cloud register") -> Register:
+    """Turn cloud register entries (service, status, domains) into the engine's domain entries."""
+    out: list[RegisterEntry] = []
+    seen: set[str] = set()
+    for e in entries:
+        for d in getattr(e, "domains", ()):
+            dom = str(d).lower().removeprefix("*.")
+            if dom in seen:
+                continue
+            seen.add(dom)
+            out.append(RegisterEntry(None, dom, e.status, getattr(e, "service_name", None), None))
+    return Register(tuple(out), source)
+
+
+# --- scanning -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LogUpload:
+    """One uploaded file: its chunks, the user's file name and the chosen format."""
+
+    chunks: Iterable[bytes]
+    name: str
+    format: str = "auto"
+
+
+def _cleanup(stored: Sequence[StoredUpload]) -> None:
+    for s in stored:
+        s.path.unlink(missing_ok=True)
+
+
+def _options() -> ScanOptions:
+    key_file = getattr(settings, "KIJUN_DISCOVERY_PSEUDONYMISE_KEY_FILE", "")
+    key = Path(key_file).read_bytes() if key_file else None
+    return ScanOptions(default_tz=parse_tz(getattr(settings, "KIJUN_DISCOVERY_TZ", "+09:00")),
+                       pseudonymise_key=key)
+
+
+def run_scan(user: User, unit: OrgUnit, logs: Sequence[LogUpload], *, title: str = "",
+             register: LogUpload | None = None, use_cloud_register: bool = False,
+             request: HttpRequest | None = None, keep_failure: bool = False) -> Scan:
+    """Store the uploads, run the engine, keep the report, delete the uploads, audit.
+
+    Raises ``UploadError`` (size, type, bomb) or ``DiscoveryError`` (unreadable register,
+    undetectable format); in both cases nothing is left on disk and a failure is audited.
+    With ``keep_failure`` (the API: an accepted upload is a job that may fail) a ``DiscoveryError``
+    or content of the wrong type (``UploadRejected``) is stored as a scan with status ``failed``
+    and its error instead; size limits and bombs still raise.
+    """
+    stored: list[StoredUpload] = []
+    names = [log.name for log in logs]
+    try:
+        if not logs:
+            raise DiscoveryError("choose at least one log file")
+        if len(logs) > MAX_FILES:
+            raise DiscoveryError(f"at most {MAX_FILES} files per scan")
+        policy = log_policy()
+        for log in logs:
+            stored.append(store(log.chunks, policy, upload_dir(), log.name))
+        reg: Register | None = None
+        reg_name = ""
+        if register is not None:
+            reg_file = store(register.chunks, REGISTER_POLICY, upload_dir(), register.name)
+            stored.append(reg_file)
+            reg_name = reg_file.display_name or "register"
+            try:
+                reg = load_register(reg_file.path)
+            except DiscoveryError as exc:
+                raise DiscoveryError(str(exc).replace(str(reg_file.path), reg_name)) from None
+            reg = Register(reg.entries, reg_name)
+            reg.validate(catalog())
+        elif use_cloud_register and (source := cloud_register_source()) is not None:
+            reg = register_from_cloud(source(unit))
+            reg_name = reg.source
+        inputs = [LogInput(s.path, name=s.display_name or f"log-{i + 1}", format=log.format)
+                  for i, (s, log) in enumerate(zip(stored, logs, strict=False))]
+        report = scan(inputs, catalog=catalog(), register=reg, options=_options(), now=timezone.now())
+    except Exception as exc:
+        _cleanup(stored)
+        if keep_failure and isinstance(exc, DiscoveryError | UploadRejected):
+            with transaction.atomic():
+                obj = Scan.objects.create(unit=unit, created_by=user, title=title[:200], status=Scan.Status.FAILED,
+                                          file_names=names, error=str(exc)[:2000], report={})
+                audit.record("discovery.scan", "discovery.Scan", obj.pk, obj.label(), actor=user, request=request,
+                             outcome="failure", after={"unit": unit.pk, "files": names, "error": str(exc)[:500]})
+            return obj
+        audit.record("discovery.scan", "discovery.Scan", "", ", ".join(names)[:300], actor=user, request=request,
+                     outcome="failure", after={"unit": unit.pk, "files": names, "error": str(exc)[:500]})
+        raise
+    _cleanup(stored)
+    doc = report.to_dict()
+    t = report.totals
+    with transaction.atomic():
+        obj = Scan.objects.create(
+            unit=unit, created_by=user, title=title[:200], file_names=[s.display_name for s in stored[:len(logs)]],
+            formats=sorted({s.format for s in report.sources}), register_name=reg_name[:200],
+            lines=t.lines, malformed=t.malformed, apps=t.apps, unsanctioned=t.unsanctioned_apps,
+            unknown_domains=t.unknown_domains, users=t.users, report=doc)
+        audit.record("discovery.scan", "discovery.Scan", obj.pk, obj.label(), actor=user, request=request,
+                     after={"unit": unit.pk, "files": obj.file_names, "formats": obj.formats, "lines": t.lines,
+                            "malformed": t.malformed, "apps": t.apps, "unsanctioned": t.unsanctioned_apps,
+                            "register": reg_name})
+    return obj
+
+
+# --- decisions ------------------------------------------------------------------------------------
+
+class ConflictError(Exception):
+    """Someone else changed the decision since the form was shown."""
+
+
+DECISION_FIELDS = ("key", "name", "decision", "reason", "scan")
+
+
+def decide(user: User, unit: OrgUnit, key: str, decision: str, *, name: str = "", reason: str = "",
+           scan_obj: Scan | None = None, request: HttpRequest | None = None,
+           expected_version: int | None = None) -> AppDecision:
+    """Record (or change) the unit's decision for one report row; audited with before/after."""
+    if decision not in AppDecision.Decision.values:
+        raise ValueError(f"unknown decision {decision!r}")
+    with transaction.atomic():
+        obj = AppDecision.objects.select_for_update().filter(unit=unit, key=key).first()
+        before = audit.snapshot(obj, DECISION_FIELDS) if obj else None
+        if obj is None:
+            obj = AppDecision(unit=unit, key=key[:300])
+        elif expected_version is not None and obj.version != expected_version:
+            raise ConflictError(key)
+        else:
+            obj.version += 1
+        obj.name = name[:300] or obj.name
+        obj.decision = decision
+        obj.reason = reason[:2000]
+        obj.scan = scan_obj
+        obj.decided_by = user
+        obj.save()
+        audit.record("discovery.decide", "discovery.AppDecision", obj.pk, f"{obj.key}: {decision}", actor=user,
+                     request=request, before=before,
+                     after={**audit.snapshot(obj, DECISION_FIELDS), "unit": unit.pk})
+    return obj
+
+
+# --- report rebuilt from its stored JSON (for the engine's exporters) ------------------------------
+
+def _app(d: dict[str, Any]) -> AppUsage:
+    fields = {k: v for k, v in d.items() if k != "hosts"}
+    return AppUsage(**fields, hosts=[HostUsage(**h) for h in d.get("hosts", [])])
+
+
+def report_from_dict(doc: dict[str, Any]) -> Report:
+    """The inverse of ``Report.to_dict`` (schema_version 1)."""
+    sources = []
+    for s in doc.get("sources", []):
+        st = ParseStats(source=s["source"], format=s["format"], encoding=s["encoding"],
+                        compressed=s["compressed"], lines=s["lines"], events=s["events"],
+                        malformed=s["malformed"], skipped=dict(s["skipped"]), error=s.get("error"))
+        st.malformed_samples = [MalformedSample(**m) for m in s.get("malformed_samples", [])]
+        sources.append(st)
+    users = [UserUsage(**{k: v for k, v in u.items() if k != "usage"},
+                       usage=[UserAppUsage(**x) for x in u.get("usage", [])]) for u in doc.get("users", [])]
+    return Report(
+        generated_at=doc["generated_at"], since=doc.get("since"), until=doc.get("until"),
+        register=doc.get("register"), pseudonymised=doc.get("pseudonymised", False), sources=sources,
+        totals=Totals(**doc["totals"]), apps=[_app(a) for a in doc.get("apps", [])],
+        unknown_domains=[_app(a) for a in doc.get("unknown_domains", [])],
+        top_unsanctioned_apps=list(doc.get("top_unsanctioned_apps", [])), top_users=list(doc.get("top_users", [])),
+        top_source_ips=[IpUsage(**i) for i in doc.get("top_source_ips", [])], users=users,
+        schema_version=doc.get("schema_version", 1))
+
+
+def csv_bytes(scan_obj: Scan) -> bytes:
+    buf = io.StringIO()
+    write_csv_stream(report_from_dict(scan_obj.report), buf)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def xlsx_file(scan_obj: Scan, directory: Path) -> Path:
+    """Write the XLSX export to a private temporary file (the caller streams and deletes it)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"export-{scan_obj.pk}-{timezone.now().strftime('%Y%m%d%H%M%S%f')}.xlsx"
+    write_xlsx(report_from_dict(scan_obj.report), path)
+    return path
+
+
+# --- upload handler: stop a too-large file while the request body is read ----------------------
+
+class LimitedUploadHandler(FileUploadHandler):
+    """First upload handler of the scan form: raises ``UploadTooLarge`` as soon as one file passes
+    the per-file limit, so Django never spools an oversize file to its temporary directory."""
+
+    def __init__(self, request: HttpRequest | None = None, max_bytes: int | None = None) -> None:
+        super().__init__(request)
+        self.max_bytes = max_bytes if max_bytes is not None else log_policy().max_bytes
+        self.size = 0
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.size = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.size += len(raw_data)
+        if self.size > self.max_bytes:
+            raise UploadTooLarge(f"discovery log: at most {self.max_bytes} bytes per file")
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
