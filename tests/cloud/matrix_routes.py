@@ -5,18 +5,21 @@ from __future__ import annotations
 from kijun.core.roles import Perm
 from tests.matrix import ObjectRef, Route
 
-from .web_helpers import application_kwargs, ismap_import_kwargs, system_kwargs
+from .web_helpers import application_kwargs, ismap_import_kwargs, register_kwargs, system_kwargs
 
 OBJECTS = {
     "cloud_system": ObjectRef(system_kwargs),
     "cloud_application": ObjectRef(application_kwargs),
     # the ISMAP list is public and agency-wide: no inside/outside
     "cloud_ismap_import": ObjectRef(ismap_import_kwargs, scoped=False),
+    # the register is agency-wide: no inside/outside
+    "cloud_register": ObjectRef(register_kwargs, scoped=False),
 }
 
 UI_ROUTES = [
     Route("cloud_index", Perm.CLOUD_VIEW),
     Route("cloud_register_export", Perm.CLOUD_VIEW, query="format=yaml"),
+    Route("cloud_register_detail", Perm.CLOUD_VIEW, "cloud_register"),
     Route("cloud_system_list", Perm.CLOUD_VIEW),
     Route("cloud_system_export", Perm.CLOUD_VIEW),
     Route("cloud_system_new", Perm.CLOUD_MANAGE),
@@ -40,5 +43,6 @@ API_ROUTES = [
 ]
 
 EXEMPT = {
+    "cloud_lifecycle_complete": "POST only (tests/cloud/test_web.py: lifecycle checklist)",
     "cloud_application_decide": "POST only (tests/cloud/test_web.py: approve, reject, self-approval, scope)",
 }

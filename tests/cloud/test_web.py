@@ -248,3 +248,40 @@ def test_ismap_upload_rejects_binary(demo) -> None:  # type: ignore[no-untyped-d
     c = _client(demo, "sysowner")
     r = c.post(reverse("cloud_ismap_upload"), {"file": SimpleUploadedFile("x.png", b"\x89PNG\r\n\x1a\n\x00\x00")})
     assert r.status_code == 415 and not IsmapImport.objects.exists()
+
+
+def test_lifecycle_checklist_after_approval(demo) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from kijun.cloud.models import LifecycleItem
+
+    app = make_application(demo["users"]["policy-iso"], demo["units"]["demo-policy-planning"])
+    approver = _client(demo, "head-iso")
+    r = approver.post(reverse("cloud_application_decide", kwargs={"pk": app.pk}),
+                      {"action": "approve", "administrator": "情シス 次郎"})
+    assert r.status_code == 302
+    entry = RegisterEntry.objects.get()
+    items = list(LifecycleItem.objects.filter(entry=entry))
+    phases = {i.phase for i in items}
+    assert {"planning", "operation", "end_of_use"} <= phases
+    recurring = next(i for i in items if i.due_kind == "recurring")
+    assert recurring.due_on and recurring.recurrence_days
+    # make one item overdue: flagged on the service page and in the register
+    LifecycleItem.objects.filter(pk=recurring.pk).update(due_on=dt.date(2000, 1, 1))
+    staff = _client(demo, "staff")
+    page = staff.get(reverse("cloud_register_detail", kwargs={"pk": entry.pk})).content.decode()
+    assert "期限超過" in page and "2000-01-01" in page
+    assert "期限超過" in staff.get(reverse("cloud_index")).content.decode()
+    url = reverse("cloud_lifecycle_complete", kwargs={"pk": recurring.pk})
+    assert staff.post(url, {"evidence": "x"}).status_code == 403
+    manager = _client(demo, "sysowner")
+    assert manager.post(url, {"evidence": "設定確認記録 2025-07"}).status_code == 302
+    recurring.refresh_from_db()
+    # a recurring duty rolls forward from today, keeping its evidence
+    assert recurring.status == "open" and recurring.due_on > dt.date.today()
+    assert recurring.evidence == ["設定確認記録 2025-07"]
+    once = next(i for i in items if i.due_kind == "before_use")
+    manager.post(reverse("cloud_lifecycle_complete", kwargs={"pk": once.pk}), {"evidence": ""})
+    once.refresh_from_db()
+    assert once.status == "done" and once.done_by == demo["users"]["sysowner"]
+    assert AuditEntry.objects.filter(action="cloud.lifecycle.complete").count() == 2

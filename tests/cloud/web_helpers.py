@@ -52,3 +52,11 @@ def system_kwargs(demo: dict[str, Any], where: str, api: bool) -> dict[str, Any]
 def ismap_import_kwargs(demo: dict[str, Any], where: str, api: bool) -> dict[str, Any]:
     imp = IsmapImport.objects.first() or IsmapImport.objects.create(source_name="list.csv", sha256="0" * 64)
     return {"pk": imp.pk}
+
+
+def register_kwargs(demo: dict[str, Any], where: str, api: bool) -> dict[str, Any]:
+    from kijun.cloud.models import RegisterEntry
+
+    entry = RegisterEntry.objects.first() or RegisterEntry.objects.create(
+        service_id="matrix-service", service_name="Matrix Service", status="approved")
+    return {"pk": entry.pk}

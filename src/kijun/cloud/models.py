@@ -198,3 +198,31 @@ class IsmapEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration_number} {self.service_name}"
+
+
+class LifecycleItem(models.Model):
+    """One duty of an approved service's lifecycle checklist (§4.2.2), dated from the approval."""
+
+    entry = models.ForeignKey(RegisterEntry, on_delete=models.CASCADE, related_name="lifecycle_items")
+    application = models.ForeignKey(UseApplication, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="lifecycle_items")
+    duty_id = models.CharField(max_length=64)
+    phase = models.CharField(max_length=16)
+    owner_roles = models.JSONField(default=list, blank=True)
+    cites = models.JSONField(default=list, blank=True)
+    text_ja = models.TextField()
+    text_en = models.TextField()
+    due_kind = models.CharField(max_length=16)
+    due_on = models.DateField(null=True, blank=True)
+    recurrence_days = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, default="open")
+    evidence = models.JSONField(default=list, blank=True)
+    done_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    done_on = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}:{self.duty_id}"

@@ -31,7 +31,8 @@ from .ismap import IsmapEntry as ParsedIsmapEntry
 from .ismap import IsmapImport as ParsedImport
 from .ismap import parse_csv_bytes, parse_xlsx_bytes
 from .ismap_diff import diff_entries, index
-from .models import InformationSystem, IsmapEntry, IsmapImport, RegisterEntry, UseApplication
+from .lifecycle import ChecklistItem, checklist, complete
+from .models import InformationSystem, IsmapEntry, IsmapImport, LifecycleItem, RegisterEntry, UseApplication
 from .request import SystemRef, UseRequest
 
 SYSTEM_FIELDS = ("name", "code", "org_unit", "owner", "system_class", "description", "cloud_services")
@@ -181,6 +182,7 @@ def decide_application(actor: User, app: UseApplication, *, approve_it: bool, no
                 entry.source_application = current
                 entry.version += 1
             entry.save()
+            _replace_checklist(entry, current, Assessment.model_validate(current.assessment))
             audit.record("cloud.register.update" if reg_before else "cloud.register.create", "register_entry",
                          entry.pk, entry.service_name, actor=actor, request=request, before=reg_before,
                          after=audit.snapshot(entry, REGISTER_FIELDS))
@@ -201,6 +203,40 @@ def decide_application(actor: User, app: UseApplication, *, approve_it: bool, no
                      after=audit.snapshot(current, APP_FIELDS))
     app.refresh_from_db()
     return entry
+
+
+# ---------------------------------------------------------------- lifecycle checklist
+
+def _replace_checklist(entry: RegisterEntry, app: UseApplication, assessment: Assessment) -> None:
+    """Date the assessment's duties from the approval; a re-approval replaces the open items."""
+    LifecycleItem.objects.filter(entry=entry, status="open").delete()
+    LifecycleItem.objects.bulk_create([
+        LifecycleItem(entry=entry, application=app, duty_id=i.duty_id, phase=i.phase, owner_roles=list(i.owner_roles),
+                      cites=list(i.cites), text_ja=i.text_ja, text_en=i.text_en, due_kind=i.due_kind,
+                      due_on=i.due_on, recurrence_days=i.recurrence_days)
+        for i in checklist(assessment.duties, start=today())])
+
+
+def complete_item(actor: User, item: LifecycleItem, *, evidence: str, request: HttpRequest | None = None) -> None:
+    """Record a duty as carried out; a recurring duty rolls forward to its next due date (lifecycle.complete)."""
+    _require(actor, Perm.CLOUD_MANAGE, None)
+    with transaction.atomic():
+        current = LifecycleItem.objects.select_for_update().get(pk=item.pk)
+        if current.status != "open":
+            raise ApprovalError("this item is already done")
+        before = {"status": current.status, "due_on": str(current.due_on)}
+        pure = ChecklistItem(duty_id=current.duty_id, phase=current.phase, owner_roles=tuple(current.owner_roles),
+                             cites=tuple(current.cites), text_ja=current.text_ja, text_en=current.text_en,
+                             due_kind=current.due_kind, due_on=current.due_on,
+                             recurrence_days=current.recurrence_days, evidence=tuple(current.evidence))
+        done = complete(pure, today(), [evidence.strip()] if evidence.strip() else [])
+        current.status, current.due_on, current.evidence = done.status, done.due_on, list(done.evidence)
+        current.done_by, current.done_on = actor, today()
+        current.version += 1
+        current.save()
+        audit.record("cloud.lifecycle.complete", "lifecycle_item", current.pk, str(current), actor=actor,
+                     request=request, before=before,
+                     after={"status": current.status, "due_on": str(current.due_on), "evidence": evidence.strip()})
 
 
 # ---------------------------------------------------------------- ISMAP list

@@ -7,6 +7,8 @@ from . import views
 urlpatterns: list[URLPattern] = [
     path("", views.cloud_index, name="cloud_index"),
     path("register/export/", views.cloud_register_export, name="cloud_register_export"),
+    path("register/<int:pk>/", views.cloud_register_detail, name="cloud_register_detail"),
+    path("lifecycle/<int:pk>/complete/", views.cloud_lifecycle_complete, name="cloud_lifecycle_complete"),
     path("systems/", views.cloud_system_list, name="cloud_system_list"),
     path("systems/export.csv", views.cloud_system_export, name="cloud_system_export"),
     path("systems/new/", views.cloud_system_edit, name="cloud_system_new"),

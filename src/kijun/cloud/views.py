@@ -26,9 +26,18 @@ from kijun.core.uploads import UploadError, check_declared_length, iter_file, st
 
 from .approval import ApprovalError
 from .forms import ApplicationForm, DecisionForm, IsmapUploadForm, SystemForm
-from .models import DECISIONS, InformationSystem, IsmapEntry, IsmapImport, RegisterEntry, UseApplication
+from .models import (
+    DECISIONS,
+    InformationSystem,
+    IsmapEntry,
+    IsmapImport,
+    LifecycleItem,
+    RegisterEntry,
+    UseApplication,
+)
 from .register import dump_csv, dump_yaml
 from .services import (
+    complete_item,
     decide_application,
     engine,
     import_ismap,
@@ -63,6 +72,11 @@ def cloud_index(request: HttpRequest) -> HttpResponse:
         entries = entries.filter(status=status)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     apps = acc.scoped(UseApplication.objects.all(), Perm.CLOUD_VIEW, "org_unit")
+    # nosemgrep: kijun-unscoped-queryset-in-view -- overdue duties of the agency-wide register
+    open_items = LifecycleItem.objects.filter(status="open", due_on__lt=today())
+    overdue = dict(open_items.values_list("entry").annotate(n=Count("id")).values_list("entry", "n"))
+    for e in page:
+        e.overdue = overdue.get(e.pk, 0)
     # nosemgrep: kijun-unscoped-queryset-in-view -- counts of the agency-wide register
     counts = dict(RegisterEntry.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     return render(request, "cloud/index.html", {
@@ -86,6 +100,36 @@ def cloud_register_export(request: HttpRequest) -> HttpResponse:
         resp = HttpResponse(dump_csv(rows), content_type="text/csv; charset=utf-8")
         resp["Content-Disposition"] = 'attachment; filename="kijun-cloud-register.csv"'
     return resp
+
+
+@require_perm(Perm.CLOUD_VIEW)
+def cloud_register_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One service of the register with its lifecycle checklist; overdue items are flagged."""
+    acc = access_for(request.user)
+    # nosemgrep: kijun-unscoped-queryset-in-view -- the register is agency-wide (one list for all units)
+    entry = get_object_or_404(RegisterEntry.objects.all(), pk=pk)
+    ja = _lang().startswith("ja")
+    now = today()
+    items = [{"item": i, "text": i.text_ja if ja else i.text_en, "phase": PHASES.get(i.phase, i.phase),
+              "overdue": i.status == "open" and i.due_on is not None and i.due_on < now}
+             for i in entry.lifecycle_items.order_by("status", "due_on", "id")]
+    return render(request, "cloud/register_detail.html", {
+        "entry": entry, "items": items, "overdue": sum(1 for i in items if i["overdue"]),
+        "can_manage": acc.has(Perm.CLOUD_MANAGE)})
+
+
+@require_POST
+@require_perm(Perm.CLOUD_MANAGE)
+def cloud_lifecycle_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    # nosemgrep: kijun-unscoped-queryset-in-view -- checklist of the agency-wide register; CLOUD_MANAGE checked
+    item = get_object_or_404(LifecycleItem.objects.all(), pk=pk)
+    try:
+        complete_item(request.user, item, evidence=request.POST.get("evidence", "")[:500], request=request)  # type: ignore[arg-type]
+    except ApprovalError:
+        messages.error(request, _("This item is already done."))
+    else:
+        messages.success(request, _("Recorded."))
+    return redirect("cloud_register_detail", pk=item.entry_id)
 
 
 # ---------------------------------------------------------------- system ledger
