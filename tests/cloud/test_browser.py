@@ -1,0 +1,89 @@
+"""Real browser walk: apply → assessment → approval by another person → register → lifecycle checklist.
+
+Same setup as tests/web/test_browser.py (Debian's headless chromium against a live server);
+skipped without chromium unless CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser(demo, live_server, settings):  # type: ignore[no-untyped-def]
+    if CHROMIUM is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI: chromium is required for browser tests (.ci/run installs it)")
+        pytest.skip("chromium not installed: browser tests skipped")
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = settings.LANGUAGE_COOKIE_SECURE = False
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _login(browser, url: str, username: str, password: str):  # type: ignore[no-untyped-def]
+    page = browser.new_context(locale="ja-JP").new_page()
+    page.set_default_timeout(15000)
+    page.goto(f"{url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit].btn-primary")
+    page.wait_for_url(f"{url}/")
+    return page
+
+
+def test_apply_assess_approve_checklist(browser, live_server, demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = live_server.url
+    page = _login(browser, url, "policy-iso", demo["passwords"]["policy-iso"])
+    page.click("nav.site-nav >> text=クラウドサービス")
+    page.click("text=サービスの利用を申請")
+    page.select_option("#id_unit", label="政策企画課")
+    page.fill("#id_service_name", "合成ストレージ")
+    page.select_option("#id_contract_basis", "negotiated")
+    page.select_option("#id_ismap_kind", "ismap")
+    page.fill("#id_ismap_number", "C99-0001-1")
+    page.fill("#id_data_locations", "JP")
+    page.fill("#id_governing_law", "JP")
+    page.fill("#id_jurisdiction", "JP")
+    page.fill("#id_info_name", "申請書類")
+    page.select_option("#id_confidentiality", "2")
+    page.fill("#id_task", "申請受付")
+    page.click("button:has-text('申請して事前評価する')")
+    page.wait_for_selector("h2:has-text('事前評価')")
+    assert "条件付きで利用可" in page.locator("h2").first.inner_text()
+    assert page.locator("a[href='/catalog/n/4.2.1(2)(c)/']").count() >= 1
+    app_url = page.url
+    page.context.close()
+
+    page = _login(browser, url, "head-iso", demo["passwords"]["head-iso"])
+    page.goto(app_url)
+    page.select_option("#id_action", "approve")
+    page.fill("#id_administrator", "情シス 次郎")
+    page.click("button:has-text('判断を登録')")
+    page.wait_for_selector("text=判断を登録しました。")
+    page.click("nav.subnav >> text=利用承認済みサービス一覧")
+    page.click("table >> text=合成ストレージ")
+    page.wait_for_selector("h2:has-text('ライフサイクルのチェックリスト')")
+    rows = page.locator("table tbody tr")
+    assert rows.count() > 5
+    first_open = page.locator("form[action*='/complete/']").first
+    first_open.locator("input[name=evidence]").fill("確認記録")
+    first_open.locator("button").click()
+    page.wait_for_selector("text=記録しました。")
+    assert page.locator("text=確認記録").count() >= 1
+    page.screenshot(path=str(tmp_path / "cloud-checklist.png"), full_page=True)
