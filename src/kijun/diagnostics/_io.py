@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import lzma
+import zlib
 from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,15 @@ MAX_DECOMPRESSED = 4 * 1024**3  # refuse gzip bombs beyond 4 GiB
 
 class FeedError(ValueError):
     """A feed or inventory file that cannot be read; the message names file and place."""
+
+
+# What a truncated or corrupt .gz/.xz raises while being read (not at open: both formats are
+# streamed, so the damage shows up only when the bad block is reached). Caught in one place.
+DECOMPRESS_ERRORS: tuple[type[Exception], ...] = (EOFError, gzip.BadGzipFile, zlib.error, lzma.LZMAError)
+
+
+def _corrupt(path: str | Path, e: Exception) -> FeedError:
+    return FeedError(f"{path}: truncated or corrupt compressed file ({type(e).__name__}: {e})")
 
 
 def open_binary(path: str | Path) -> IO[bytes]:
@@ -42,8 +52,11 @@ def open_binary(path: str | Path) -> IO[bytes]:
 
 
 def read_bytes(path: str | Path) -> bytes:
-    with open_binary(path) as fh:
-        data = fh.read(MAX_DECOMPRESSED + 1)
+    try:
+        with open_binary(path) as fh:
+            data = fh.read(MAX_DECOMPRESSED + 1)
+    except DECOMPRESS_ERRORS as e:
+        raise _corrupt(path, e) from e
     if len(data) > MAX_DECOMPRESSED:
         raise FeedError(f"{path}: larger than {MAX_DECOMPRESSED} bytes after decompression")
     return data
@@ -77,6 +90,8 @@ def iter_lines(path: str | Path) -> Generator[tuple[int, str], None, None]:
                 yield n, raw.rstrip("\r\n")
         except UnicodeDecodeError as e:
             raise FeedError(f"{path}: not UTF-8 text ({e.reason})") from e
+        except DECOMPRESS_ERRORS as e:
+            raise _corrupt(path, e) from e
 
 
 def content_hash(obj: Any) -> str:
