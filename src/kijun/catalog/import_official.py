@@ -14,6 +14,7 @@ edition differs only in its layout object.
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,10 @@ def read_text(path: Path) -> str:
     """Read a text file: gzip transparently, UTF-8 (with or without BOM), else CP932/Shift_JIS."""
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:  # truncated upload, bad CRC, bad deflate data
+            raise OfficialTextError(f"{path}: truncated or corrupt gzip file ({exc})") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
