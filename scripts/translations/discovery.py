@@ -66,7 +66,7 @@ JA = {
     "Transactions": "トランザクション数",
     "Upload bytes": "送信バイト数",
     "Download bytes": "受信バイト数",
-    "First / last seen": "初回／最終確認",
+    "First / last seen (UTC)": "初回／最終確認（UTC）",
     "Risk notes": "リスク所見",
     "Unknown domain": "未知のドメイン",
     "No catalog services found in these logs.": "このログにはカタログ上のサービスが見つかりませんでした。",

@@ -14,9 +14,8 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -52,20 +51,23 @@ def discovery_index(request: HttpRequest) -> HttpResponse:
 
 # --- new scan ---------------------------------------------------------------------------------------
 
-FORMAT_CHOICES = [("auto", _l("Detect automatically")), *[(f, f) for f in FORMAT_NAMES]]
+FORMAT_CHOICES = [("auto", gettext_lazy("Detect automatically")), *[(f, f) for f in FORMAT_NAMES]]
 
 
 class ScanForm(forms.Form):
-    unit = forms.ModelChoiceField(queryset=None, label=_l("Unit"))  # type: ignore[arg-type]
-    title = forms.CharField(label=_l("Title"), max_length=200, required=False)
-    format = forms.ChoiceField(label=_l("Log format"), choices=FORMAT_CHOICES, initial="auto")
-    register_source = forms.ChoiceField(label=_l("Sanctioned register"), initial="none", choices=[])
-    register = forms.FileField(label=_l("Register file (YAML or CSV)"), required=False)
+    unit = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Unit"))  # type: ignore[arg-type]
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200, required=False)
+    format = forms.ChoiceField(label=gettext_lazy("Log format"), choices=FORMAT_CHOICES, initial="auto")
+    register_source = forms.ChoiceField(label=gettext_lazy("Sanctioned register"), initial="none", choices=[])
+    register = forms.FileField(label=gettext_lazy("Register file (YAML or CSV)"), required=False)
 
-    def __init__(self, *args: Any, units: QuerySet[Any], cloud: bool, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: QuerySet[Any], cloud: bool, own_unit_id: int | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
-        if units.count() == 1:
+        if own_unit_id is not None and units.filter(pk=own_unit_id).exists():
+            self.fields["unit"].initial = own_unit_id
+        elif units.count() == 1:
             self.fields["unit"].initial = units.first()
         choices = [("none", _("None (every catalog service counts as unsanctioned)")),
                    ("upload", _("Upload a register file"))]
@@ -137,7 +139,8 @@ def _discovery_new(request: HttpRequest) -> HttpResponse:
         elif status == 200:
             status = 400
     else:
-        form = ScanForm(units=acc.units(Perm.DISCOVERY_RUN), cloud=cloud)
+        form = ScanForm(units=acc.units(Perm.DISCOVERY_RUN), cloud=cloud,
+                        own_unit_id=getattr(request.user, "unit_id", None))
     return render(request, "discovery/new.html", {**ctx, "form": form}, status=status)
 
 
@@ -171,9 +174,15 @@ def _application_url() -> str | None:
         return None
 
 
+def _ts(value: str | None) -> str | None:
+    """'2024-05-01T01:00:00+00:00' → '2024-05-01 01:00:00' (report times are UTC; the page says so)."""
+    return value.replace("T", " ").removesuffix("+00:00") if value else value
+
+
 def _rows(items: list[dict[str, Any]], decisions: dict[str, AppDecision]) -> list[dict[str, Any]]:
     ja = (get_language() or "ja").startswith("ja")
-    return [{**a, "name": (a.get("name_ja") if ja else a.get("name_en")) or a.get("name_en") or a["key"],
+    return [{**a, "first_seen": _ts(a.get("first_seen")), "last_seen": _ts(a.get("last_seen")),
+             "name": (a.get("name_ja") if ja else a.get("name_en")) or a.get("name_en") or a["key"],
              "risk_labels": _risk_labels(a.get("risk_notes", [])), "decision": decisions.get(a["key"])}
             for a in items]
 
@@ -218,6 +227,8 @@ def discovery_user(request: HttpRequest, pk: int) -> HttpResponse:
     person = next((u for u in scan_obj.report.get("users", []) if u["user"] == name), None)
     if person is None:
         raise Http404("no such user in this scan")
+    person = {**person, "usage": [{**x, "first_seen": _ts(x.get("first_seen")), "last_seen": _ts(x.get("last_seen"))}
+                                  for x in person.get("usage", [])]}
     return render(request, "discovery/user.html", {
         "scan": scan_obj, "person": person,
         "chart": _bars([(x["name"], x["transactions"]) for x in person.get("usage", [])[:TOP]])})
