@@ -47,7 +47,10 @@ class TimeParser:
         cached = self._days.get(key)
         if cached is not None:
             return cached
-        value = datetime(year, month, day, tzinfo=tz or self.default_tz).timestamp()
+        try:
+            value = datetime(year, month, day, tzinfo=tz or self.default_tz).timestamp()
+        except (OverflowError, OSError) as exc:  # a day or year that does not fit a C long
+            raise ValueError(f"bad date {year}-{month}-{day}: {exc}") from None
         if len(self._days) > _CACHE_MAX:
             self._days.clear()
         self._days[key] = value
