@@ -154,12 +154,31 @@ def load_catalog(path: str | Path | None = None, extra: Iterable[str | Path] = (
         text = resources.files("kijun.discovery").joinpath("data/saas_apps.yaml").read_text("utf-8")
         source = "saas_apps.yaml"
     else:
-        text = Path(path).read_text("utf-8-sig")
+        text = _read_text(Path(path))
         source = str(path)
-    doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
+    doc = _load_yaml(text, source)
     for more in extra:
-        add = yaml.load(Path(more).read_text("utf-8-sig"), Loader=_Loader)  # noqa: S506 - a SafeLoader
+        add = _load_yaml(_read_text(Path(more)), str(more))
         if not isinstance(add, dict) or not isinstance(add.get("apps"), list):
             raise DiscoveryError(f"{more}: expected a mapping with an 'apps' list")
+        if not isinstance(doc, dict) or not isinstance(doc.get("apps"), list):
+            raise DiscoveryError(f"{source}: expected a mapping with 'categories' and 'apps' lists")
         doc = {"categories": doc.get("categories"), "apps": [*doc["apps"], *add["apps"]]}
     return parse_catalog(doc, source)
+
+
+def _read_text(path: Path) -> str:
+    """A catalog file as UTF-8 (BOM allowed); unreadable or non-UTF-8 files are a DiscoveryError."""
+    try:
+        return path.read_text("utf-8-sig")
+    except OSError as exc:
+        raise DiscoveryError(f"{path}: cannot read catalog: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise DiscoveryError(f"{path}: catalog is not UTF-8 text (byte {exc.start})") from None
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError as exc:
+        raise DiscoveryError(f"{source}: not valid YAML: {exc}") from None
