@@ -41,25 +41,11 @@ MUTATED = settings(SETTINGS, max_examples=30)
 _SHAPE = "a JSON value of the wrong type (list item not an object) raises AttributeError instead of FeedError"
 
 
-_NSS_BIG_DAY = b"time=Wed May 99999999999999999999 10:00:00 2024\tlogin=a\tproto=HTTPS\teurl=x.example.com/\n"
-_OVERFLOW = ("discovery.timeparse.TimeParser.ctime/_day: a ctime timestamp whose day or year does not fit a C long "
-             "raises OverflowError out of parse(), which must never raise on a bad line")
-
-
 def _json(doc: object) -> bytes:
     return json.dumps(doc).encode()
 
 
 KNOWN_BUGS: dict[str, list[tuple[bytes, str]]] = {
-    "discovery.nss": [(_NSS_BIG_DAY, _OVERFLOW)],
-    "discovery.csv": [(b"timestamp,user,src_ip,url\nWed May 99999999999999999999 10:00:00 2024,a,10.0.0.1,"
-                       b"https://x.example.com/\n", _OVERFLOW)],
-    "discovery.scan": [(_NSS_BIG_DAY * 3, _OVERFLOW + " (escapes scan())")],
-    "discovery.register": [(b"status,a\rb", "discovery.register.parse_register: a CSV register with a lone CR "
-                                             "(old Mac line ends) raises csv.Error, not DiscoveryError")],
-    "discovery.app_catalog": [(b"a: [", "discovery.catalog.load_catalog: YAML syntax errors escape as "
-                                        "yaml.YAMLError, not DiscoveryError"),
-                              (b"\xff", "discovery.catalog.load_catalog: non-UTF-8 bytes raise UnicodeDecodeError")],
     "diagnostics.nvd": [(_json({"vulnerabilities": [1]}), "diagnostics.nvd.iter_cves_from_document: " + _SHAPE),
                         (_json({"vulnerabilities": [{"cve": {"id": "CVE-1-1", "configurations": ["x"]}}]}),
                          "diagnostics.nvd.parse_configurations: " + _SHAPE)],
@@ -79,8 +65,6 @@ KNOWN_BUGS: dict[str, list[tuple[bytes, str]]] = {
                                "IndexError"),
                               (_json({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [1]}),
                                "diagnostics.inventory.load_cyclonedx: " + _SHAPE)],
-    "diagnostics.inventory_csv": [(b"host,name\na\rb,c\n", "diagnostics.inventory.load_csv: a lone CR in a row "
-                                                             "raises csv.Error instead of FeedError")],
     "diagnostics.program_map": [(b"a: [", "diagnostics.winmap.ProgramMapper.from_yaml: YAML syntax errors escape as "
                                           "yaml.YAMLError, which the CLI's (OSError, ValueError) does not catch"),
                                 (b"entries: [x]", "diagnostics.winmap.ProgramMapper.from_yaml: a non-mapping entry "

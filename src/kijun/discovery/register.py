@@ -100,14 +100,18 @@ def parse_register(text: str, source: str = "<register>", kind: str | None = Non
         kind = "csv" if "status" in first and "," in first and ":" not in first else "yaml"
     entries: list[RegisterEntry] = []
     if kind == "csv":
-        reader = csv.DictReader(io.StringIO(text))
-        if reader.fieldnames is None or "status" not in [f.strip().lower() for f in reader.fieldnames]:
-            raise DiscoveryError(f"{source}: CSV register needs a header with app, domain, status columns")
-        for row in reader:
-            clean = {(k or "").strip().lower(): v for k, v in row.items()}
-            if not any((v or "").strip() for v in clean.values() if isinstance(v, str)):
-                continue
-            entries.append(_entry(clean, f"{source}:{reader.line_num}"))
+        # newline="": the csv module does its own line splitting, so CR, LF and CRLF all end a row
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        try:
+            if reader.fieldnames is None or "status" not in [f.strip().lower() for f in reader.fieldnames]:
+                raise DiscoveryError(f"{source}: CSV register needs a header with app, domain, status columns")
+            for row in reader:
+                clean = {(k or "").strip().lower(): v for k, v in row.items()}
+                if not any((v or "").strip() for v in clean.values() if isinstance(v, str)):
+                    continue
+                entries.append(_entry(clean, f"{source}:{reader.line_num}"))
+        except csv.Error as exc:
+            raise DiscoveryError(f"{source}:{reader.line_num}: not valid CSV: {exc}") from None
     else:
         try:
             doc = yaml.safe_load(text)
