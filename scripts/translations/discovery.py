@@ -81,4 +81,5 @@ JA = {
     "The decision could not be saved: choose a decision for a row of this report.":
         "判断を保存できませんでした。このレポートの行について判断を選んでください。",
     "Decision saved.": "判断を保存しました。",
+    "This scan failed:": "このスキャンは失敗しました：",
 }

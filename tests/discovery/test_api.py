@@ -99,3 +99,15 @@ def test_decisions_api(login_as, demo) -> None:  # type: ignore[no-untyped-def]
                   content_type="application/json")
     assert r.status_code == 403
     assert ciso.post(f"{BASE}/scans?unit_id=1", {"logs": [squid_file()]}).status_code == 403
+
+
+def test_failed_scan_is_listed_with_its_error(login_as, demo) -> None:  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    c = login_as("sysowner")
+    scan_id = _create(c, demo, logs=[SimpleUploadedFile("x.txt", b"hello\nworld\n")]).json()["id"]
+    listing = c.get(reverse("discovery_index")).content.decode()
+    assert "could not detect the log format" in listing
+    page = c.get(reverse("discovery_scan", kwargs={"pk": scan_id}))
+    assert page.status_code == 200 and "could not detect the log format" in page.content.decode()

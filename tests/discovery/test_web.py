@@ -170,6 +170,17 @@ def test_decisions_are_saved_audited_and_remembered(login_as, demo) -> None:  # 
     newer = Scan.objects.order_by("-id").first()
     page = c.get(reverse("discovery_scan", kwargs={"pk": newer.pk})).content.decode()
     assert "審査中" in page or "Under review" in page
+    # ... and applied as the baseline: the register status of the row is the decision
+    rows = {a["key"]: a for a in newer.report["apps"]}
+    assert rows["dropbox"]["register_status"] == "under_review" and rows["dropbox"]["status"] == "unsanctioned"
+    assert newer.register_name == "decisions"
+    c.post(reverse("discovery_decide", kwargs={"pk": newer.pk}),
+           {"key": "?unknown-widget.example", "name": "widget", "decision": "sanctioned"})
+    _upload(c, demo)
+    third = Scan.objects.order_by("-id").first()
+    keys = {a["key"]: a["status"] for a in third.report["apps"]}
+    assert keys.get("@unknown-widget.example") == "sanctioned", keys
+    assert third.report["unknown_domains"] == []
     # viewers without DISCOVERY_RUN see no decision buttons and cannot post
     ciso = login_as("ciso")
     assert "decide-form" not in ciso.get(reverse("discovery_scan", kwargs={"pk": newer.pk})).content.decode()

@@ -97,6 +97,38 @@ def register_from_cloud(entries: Iterable[Any], source: str = "cloud register") 
     return Register(tuple(out), source)
 
 
+_DECISION_STATUS = {"sanctioned": "approved", "prohibited": "prohibited", "under_review": "under_review"}
+
+
+def with_decisions(reg: Register | None, unit: OrgUnit) -> Register | None:
+    """Add the unit's decisions to the baseline, so a decision is applied by every later scan.
+
+    ``app`` keys become app entries, ``app@domain`` / ``@domain`` / ``?domain`` keys domain
+    entries; "ignored" only hides nothing (it is shown, not applied). An entry of the register
+    itself wins over a decision for the same app or domain."""
+    entries = list(reg.entries) if reg is not None else []
+    taken = {(e.app if not e.domain else None, e.domain) for e in entries}
+    added = 0
+    for d in AppDecision.objects.filter(unit=unit).order_by("key"):
+        status = _DECISION_STATUS.get(d.decision)
+        if status is None:
+            continue
+        if d.key.startswith("?"):
+            app, domain = "", d.key[1:]
+        else:
+            app, _sep, domain = d.key.partition("@")
+        key = (None, domain) if domain else (app, None)
+        if not (app or domain) or key in taken or (app and not domain and app not in catalog().apps):
+            continue
+        taken.add(key)
+        entries.append(RegisterEntry(app or None, domain or None, status, d.name or None,  # type: ignore[arg-type]
+                                     f"decision by {d.decided_by.username if d.decided_by else '?'}"))
+        added += 1
+    if not added:
+        return reg
+    return Register(tuple(entries), f"{reg.source} + decisions" if reg is not None else "decisions")
+
+
 # --- scanning -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -155,6 +187,9 @@ def run_scan(user: User, unit: OrgUnit, logs: Sequence[LogUpload], *, title: str
             reg.validate(catalog())
         elif use_cloud_register and (source := cloud_register_source()) is not None:
             reg = register_from_cloud(source(unit))
+            reg_name = reg.source
+        reg = with_decisions(reg, unit)
+        if reg is not None and not reg_name:
             reg_name = reg.source
         inputs = [LogInput(s.path, name=s.display_name or f"log-{i + 1}", format=log.format)
                   for i, (s, log) in enumerate(zip(stored, logs, strict=False))]
