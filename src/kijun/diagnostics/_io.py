@@ -36,6 +36,29 @@ def _corrupt(path: str | Path, e: Exception) -> FeedError:
     return FeedError(f"{path}: truncated or corrupt compressed file ({type(e).__name__}: {e})")
 
 
+def obj(value: Any, where: str) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else FeedError naming the path (``file: a.b[2]``)."""
+    if not isinstance(value, dict):
+        raise FeedError(f"{where}: expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def arr(value: Any, where: str) -> list[Any]:
+    """``value`` if it is a JSON array (``None`` counts as empty), else FeedError naming the path."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise FeedError(f"{where}: expected a JSON array, got {type(value).__name__}")
+    return value
+
+
+def objs(value: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(path, object) for each item of a JSON array of objects; a non-object item is a FeedError."""
+    for i, item in enumerate(arr(value, where)):
+        here = f"{where}[{i}]"
+        yield here, obj(item, here)
+
+
 def open_binary(path: str | Path) -> IO[bytes]:
     """Open a file for reading; gzip and xz (as NVD mirrors ship yearly files) by magic number."""
     p = Path(path)

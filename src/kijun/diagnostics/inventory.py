@@ -20,7 +20,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from ._io import FeedError, iter_lines, read_json, read_text
+from ._io import FeedError, iter_lines, obj, objs, read_json, read_text
 from .cpe import CpeError, make_cpe, parse_cpe
 from .distro import DistroMapper
 from .models import InventoryItem
@@ -95,16 +95,17 @@ def _replay(lines: Iterable[tuple[int, str]], src: str, state: dict[tuple[str, s
             raise FeedError(f"{src}:{n}: invalid JSON ({e.msg})") from e
         if not isinstance(ev, dict):
             raise FeedError(f"{src}:{n}: expected a JSON object")
-        host = str(ev.get("hostIdentifier") or (ev.get("decorations") or {}).get("hostname") or "")
+        host = str(ev.get("hostIdentifier") or obj(ev.get("decorations") or {}, f"{src}:{n}: decorations").get("hostname")
+                   or "")
         if not host:
             raise FeedError(f"{src}:{n}: missing hostIdentifier")
         qname = str(ev.get("name", ""))
         key = (host, qname)
         cur = state.setdefault(key, {})
 
-        def put(rows: Iterable[dict[str, Any]], remove: bool, key: tuple[str, str] = key,
-                cur: dict[str, dict[str, str]] = cur) -> None:
-            for r in rows:
+        def put(rows: Any, field: str, remove: bool, key: tuple[str, str] = key,
+                cur: dict[str, dict[str, str]] = cur, where: str = f"{src}:{n}: ") -> None:
+            for _, r in objs(rows, where + field):
                 s = _strs(r)
                 t = _table_of(key[1], s)
                 if t is None:
@@ -118,13 +119,13 @@ def _replay(lines: Iterable[tuple[int, str]], src: str, state: dict[tuple[str, s
 
         if "snapshot" in ev:
             cur.clear()
-            put(ev.get("snapshot") or [], False)
+            put(ev.get("snapshot"), "snapshot", False)
         elif "diffResults" in ev:
-            diff = ev["diffResults"] or {}
-            put(diff.get("removed") or [], True)
-            put(diff.get("added") or [], False)
+            diff = obj(ev["diffResults"] or {}, f"{src}:{n}: diffResults")
+            put(diff.get("removed"), "diffResults.removed", True)
+            put(diff.get("added"), "diffResults.added", False)
         elif "columns" in ev:
-            put([ev["columns"]], ev.get("action") == "removed")
+            put([ev["columns"]], "columns", ev.get("action") == "removed")
         else:
             raise FeedError(f"{src}:{n}: not an osquery result line (no columns/snapshot/diffResults)")
 
@@ -141,10 +142,10 @@ def _rows_from_state(state: dict[tuple[str, str], dict[str, dict[str, str]]],
 
 
 # ------------------------------------------------------------------------------ CycloneDX
-def _walk_components(comps: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-    for c in comps:
+def _walk_components(comps: Any, where: str) -> Iterable[dict[str, Any]]:
+    for here, c in objs(comps, where):
         yield c
-        yield from _walk_components(c.get("components") or [])
+        yield from _walk_components(c.get("components"), f"{here}.components")
 
 
 def load_cyclonedx(path: str | Path) -> list[RawRow]:
@@ -154,10 +155,10 @@ def load_cyclonedx(path: str | Path) -> list[RawRow]:
     spec = str(doc.get("specVersion", ""))
     if spec not in ("1.4", "1.5", "1.6", "1.7"):
         raise FeedError(f"{path}: unsupported CycloneDX specVersion {spec!r} (1.4-1.6 expected)")
-    meta = (doc.get("metadata") or {}).get("component") or {}
+    meta = obj(obj(doc.get("metadata") or {}, f"{path}: metadata").get("component") or {}, f"{path}: metadata.component")
     host = str(meta.get("name") if meta.get("type") != "operating-system" else meta.get("bom-ref") or "") or Path(path).stem
     rows: list[RawRow] = []
-    for c in [meta, *_walk_components(doc.get("components") or [])]:
+    for c in [meta, *_walk_components(doc.get("components"), f"{path}: components")]:
         if not c:
             continue
         if c.get("type") == "operating-system":
@@ -186,8 +187,15 @@ CSV_ALIASES = {
 def load_csv(path: str | Path) -> list[RawRow]:
     """The documented inventory CSV: ``host,kind,name,version,publisher,cpe,purl`` (Japanese
     header aliases accepted; UTF-8, UTF-8 with BOM or CP932)."""
-    text = read_text(path)
-    reader = csv.reader(io.StringIO(text))
+    try:
+        return _load_csv(path, read_text(path))
+    except csv.Error as e:
+        raise FeedError(f"{path}: not valid CSV ({e})") from e
+
+
+def _load_csv(path: str | Path, text: str) -> list[RawRow]:
+    # newline="": the csv module splits rows itself, so CR, LF and CRLF line ends all work
+    reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
         raise FeedError(f"{path}: empty CSV")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ._io import FeedError, content_hash, read_json
+from ._io import FeedError, content_hash, objs, read_json
 from .models import KevEntry
 
 
@@ -13,10 +13,10 @@ def parse_kev(doc: Any, where: str = "KEV") -> dict[str, KevEntry]:
     if not isinstance(doc, dict) or not isinstance(doc.get("vulnerabilities"), list):
         raise FeedError(f"{where}: not a KEV catalog (no 'vulnerabilities' list)")
     out: dict[str, KevEntry] = {}
-    for i, v in enumerate(doc["vulnerabilities"]):
+    for here, v in objs(doc["vulnerabilities"], f"{where} vulnerabilities"):
         cve = v.get("cveID")
         if not isinstance(cve, str) or not cve.startswith("CVE-"):
-            raise FeedError(f"{where}: vulnerabilities[{i}] has no cveID")
+            raise FeedError(f"{here}: no cveID")
         out[cve] = KevEntry(
             cve=cve,
             vendor_project=str(v.get("vendorProject", "")),

@@ -8,20 +8,20 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ._io import FeedError, content_hash, expand_paths, paused_gc, read_json
+from ._io import FeedError, content_hash, expand_paths, obj, objs, paused_gc, read_json
 from .cpe import CpeError, parse_cpe
 from .models import Configuration, CpeMatch, CveRecord, Cvss, Node, SsvcOptions
 
 _CVSS_KEYS = ("cvssMetricV40", "cvssMetricV31", "cvssMetricV30", "cvssMetricV2")
 
 
-def _cvss(metrics: dict[str, Any]) -> Cvss | None:
+def _cvss(metrics: dict[str, Any], where: str = "metrics") -> Cvss | None:
     for key in _CVSS_KEYS:
-        entries = metrics.get(key) or []
+        entries = [e for _, e in objs(metrics.get(key), f"{where}.{key}")]
         if not entries:
             continue
         primary = next((e for e in entries if e.get("type") == "Primary"), entries[0])
-        data = primary.get("cvssData", {})
+        data = obj(primary.get("cvssData", {}), f"{where}.{key}.cvssData")
         sev = data.get("baseSeverity") or primary.get("baseSeverity") or ""
         return Cvss(str(data.get("version", "")), float(data.get("baseScore", 0.0)),
                     str(data.get("vectorString", "")), str(sev))
@@ -50,14 +50,13 @@ def _match(m: dict[str, Any], where: str) -> CpeMatch:
 
 def parse_configurations(raw: list[dict[str, Any]], where: str = "") -> tuple[Configuration, ...]:
     configs = []
-    for ci, conf in enumerate(raw):
+    for cwhere, conf in objs(raw, f"{where} configurations"):
         nodes = []
-        for ni, node in enumerate(conf.get("nodes", [])):
-            here = f"{where} configurations[{ci}].nodes[{ni}]"
+        for here, node in objs(conf.get("nodes"), f"{cwhere}.nodes"):
             op = str(node.get("operator", "OR")).upper()
             if op not in ("OR", "AND"):
                 raise FeedError(f"{here}: unknown operator {op!r}")
-            matches = tuple(_match(m, f"{here}.cpeMatch[{mi}]") for mi, m in enumerate(node.get("cpeMatch", [])))
+            matches = tuple(_match(m, mwhere) for mwhere, m in objs(node.get("cpeMatch"), f"{here}.cpeMatch"))
             nodes.append(Node(op, bool(node.get("negate", False)), matches))
         cop = str(conf.get("operator", "OR")).upper()
         configs.append(Configuration(cop, bool(conf.get("negate", False)), tuple(nodes)))
@@ -69,11 +68,12 @@ def parse_cve(cve: dict[str, Any], where: str = "") -> CveRecord:
     cid = cve.get("id")
     if not isinstance(cid, str) or not cid.startswith("CVE-"):
         raise FeedError(f"{where}: record without a CVE id")
-    desc = next((d.get("value", "") for d in cve.get("descriptions", []) if d.get("lang") == "en"), "")
+    desc = next((d.get("value", "") for _, d in objs(cve.get("descriptions"), f"{where}.descriptions")
+                 if d.get("lang") == "en"), "")
     cwes = tuple(
         d.get("value", "")
-        for w in cve.get("weaknesses", [])
-        for d in w.get("description", [])
+        for wwhere, w in objs(cve.get("weaknesses"), f"{where}.weaknesses")
+        for _, d in objs(w.get("description"), f"{wwhere}.description")
         if str(d.get("value", "")).startswith("CWE-")
     )
     return CveRecord(
@@ -82,7 +82,7 @@ def parse_cve(cve: dict[str, Any], where: str = "") -> CveRecord:
         modified=cve.get("lastModified"),
         status=cve.get("vulnStatus"),
         description=str(desc),
-        cvss=_cvss(cve.get("metrics", {}) or {}),
+        cvss=_cvss(obj(cve.get("metrics") or {}, f"{where}.metrics"), f"{where}.metrics"),
         cwes=tuple(dict.fromkeys(cwes)),
         configurations=parse_configurations(cve.get("configurations", []) or [], f"{where} {cid}"),
         content_hash=content_hash(cve),
@@ -104,8 +104,8 @@ def iter_cves_from_document(doc: Any, where: str) -> Iterator[CveRecord]:
     if not isinstance(doc, dict):
         raise FeedError(f"{where}: expected a JSON object")
     if "vulnerabilities" in doc:
-        for i, v in enumerate(doc["vulnerabilities"]):
-            yield parse_cve(v.get("cve", v), f"{where} vulnerabilities[{i}]")
+        for here, v in objs(doc["vulnerabilities"], f"{where} vulnerabilities"):
+            yield parse_cve(obj(v.get("cve", v), f"{here}.cve"), here)
     elif "cve" in doc and isinstance(doc["cve"], dict):
         yield parse_cve(doc["cve"], where)
     elif "id" in doc:
@@ -130,15 +130,18 @@ def load_nvd(paths: Iterable[str | Path]) -> list[CveRecord]:
     return list(by_id.values())
 
 
-def parse_adp_ssvc(cve_json5: dict[str, Any]) -> SsvcOptions | None:
+def parse_adp_ssvc(cve_json5: dict[str, Any], where: str = "<cve>") -> SsvcOptions | None:
     """CISA ADP "Vulnrichment" SSVC options from a CVE JSON 5 record (``containers.adp[]``)."""
-    for adp in (cve_json5.get("containers", {}) or {}).get("adp", []) or []:
-        for metric in adp.get("metrics", []) or []:
-            other = metric.get("other") or {}
+    cve_json5 = obj(cve_json5, where)
+    containers = obj(cve_json5.get("containers") or {}, f"{where}.containers")
+    for awhere, adp in objs(containers.get("adp"), f"{where}.containers.adp"):
+        for mwhere, metric in objs(adp.get("metrics"), f"{awhere}.metrics"):
+            other = obj(metric.get("other") or {}, f"{mwhere}.other")
             if other.get("type") != "ssvc":
                 continue
             opts: dict[str, str] = {}
-            for o in (other.get("content") or {}).get("options", []) or []:
+            content = obj(other.get("content") or {}, f"{mwhere}.other.content")
+            for _, o in objs(content.get("options"), f"{mwhere}.other.content.options"):
                 for k, v in o.items():
                     opts[str(k).lower()] = str(v).lower()
             return SsvcOptions(
