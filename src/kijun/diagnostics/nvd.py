@@ -158,14 +158,18 @@ def load_adp_ssvc(paths: Iterable[str | Path]) -> dict[str, SsvcOptions]:
     for p in expand_paths(list(paths), (".json", ".json.gz", ".json.xz")):
         doc = read_json(p)
         docs = doc if isinstance(doc, list) else [doc]
-        for d in docs:
-            opts = parse_adp_ssvc(d)
+        for i, d in enumerate(docs):
+            where = f"{p}[{i}]" if isinstance(doc, list) else str(p)
+            opts = parse_adp_ssvc(d, where)
             if opts is None:
                 continue
-            cid = (d.get("cveMetadata") or {}).get("cveId")
+            # parse_adp_ssvc checked the shapes; the id is cveMetadata.cveId, else the SSVC content's
+            # own id. A record with neither cannot be attached to a CVE and is skipped.
+            cid = obj(d.get("cveMetadata") or {}, f"{where}.cveMetadata").get("cveId")
             if not cid:
                 cid = next(
-                    (m["other"]["content"].get("id") for a in d["containers"]["adp"] for m in a.get("metrics", [])
+                    (((m.get("other") or {}).get("content") or {}).get("id")
+                     for a in d["containers"]["adp"] for m in a.get("metrics") or []
                      if (m.get("other") or {}).get("type") == "ssvc"), None)
             if cid:
                 out[str(cid)] = opts
