@@ -42,6 +42,17 @@ def _hw(arch: str) -> str:
     return ""
 
 
+def _word(text: str) -> str:
+    """The first whitespace-separated word of ``text``, or "" (an empty version field)."""
+    parts = text.split()
+    return parts[0] if parts else ""
+
+
+def _unknown(name: str) -> OsFacts:
+    """An OS whose release cannot be told (empty version fields): no CPE, no ecosystem, just the name."""
+    return OsFacts(None, None, None, name)
+
+
 def os_facts(row: dict[str, str]) -> OsFacts:
     """Map one ``os_version`` row (all values as strings) to a CPE and an OSV ecosystem."""
     name = row.get("name", "")
@@ -51,18 +62,24 @@ def os_facts(row: dict[str, str]) -> OsFacts:
     version = row.get("version", "").strip()
     low = name.lower()
     if platform == "ubuntu" or "ubuntu" in low:
-        rel = f"{int(major)}.{int(minor or 0):02d}" if major.isdigit() and (minor or "0").isdigit() else version.split()[0][:5]
+        rel = f"{int(major)}.{int(minor or 0):02d}" if major.isdigit() and (minor or "0").isdigit() else _word(version)[:5]
+        if not rel:
+            return _unknown(name)
         lts = rel.endswith(".04") and rel.split(".")[0].isdigit() and int(rel.split(".")[0]) % 2 == 0
         cpe = make_cpe("o", "canonical", "ubuntu_linux", rel, sw_edition="lts" if lts else "")
         return OsFacts(cpe, "Ubuntu", rel, f"Ubuntu {rel}")
     if platform == "debian" or "debian" in low:
-        rel = major or version.split(".")[0].split()[0]
+        rel = major or _word(version.split(".")[0])
+        if not rel:
+            return _unknown(name)
         return OsFacts(make_cpe("o", "debian", "debian_linux", f"{rel}.0"), "Debian", rel, f"Debian {rel}")
     rpm_like = {"rhel": ("redhat", "enterprise_linux", "Red Hat"), "rocky": ("rocky", "rocky_linux", "Rocky Linux"),
                 "almalinux": ("almalinux", "almalinux", "AlmaLinux"), "centos": ("centos", "centos", "Red Hat")}
     for key, (vendor, product, eco) in rpm_like.items():
         if platform == key or key in low.replace(" ", "") or (key == "rhel" and "red hat" in low):
-            rel = major or version.split(".")[0]
+            rel = major or _word(version.split(".")[0])
+            if not rel:
+                return _unknown(name)
             return OsFacts(make_cpe("o", vendor, product, f"{rel}.0"), eco, rel, f"{name} {rel}")
     if platform == "windows" or "windows" in low:
         build = row.get("build", "").strip() or (version.split(".")[2] if version.count(".") >= 2 else "")
