@@ -103,6 +103,8 @@ def parse_jvn(data: bytes, where: str = "JVN") -> list[JvnRecord]:
         root = SafeET.fromstring(data)
     except (SafeET.ParseError, DefusedXmlException) as e:
         raise FeedError(f"{where}: invalid or unsafe XML ({e})") from e
+    except (LookupError, ValueError) as e:  # expat: unknown or multi-byte encoding in the XML declaration
+        raise FeedError(f"{where}: unsupported encoding in the XML declaration ({e})") from e
     out = [_vuldef(v) for v in root.iter(f"{_V}Vulinfo")]
     out += [_rss_item(i) for i in root.iter(f"{{{NS['rss']}}}item")]
     if not out and root.find(".//{http://jvndb.jvn.jp/myjvn/Status}Status") is None:
