@@ -50,6 +50,10 @@ def normalise_publisher(publisher: str) -> str:
     return re.sub(r"\s+", " ", s).strip()
 
 
+class MappingError(ValueError):
+    """A programs-to-CPE mapping file that cannot be used; the message names the file and entry."""
+
+
 @dataclass(frozen=True, slots=True)
 class MappingRule:
     id: str
@@ -74,26 +78,36 @@ class ProgramMapper:
 
     @classmethod
     def from_yaml(cls, text: str, where: str = "mapping") -> ProgramMapper:
-        doc: Any = yaml.safe_load(text)
+        try:
+            doc: Any = yaml.safe_load(text)
+        except yaml.YAMLError as ex:
+            raise MappingError(f"{where}: not valid YAML: {ex}") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("entries"), list):
-            raise ValueError(f"{where}: expected a mapping with an 'entries' list")
+            raise MappingError(f"{where}: expected a mapping with an 'entries' list")
         rules = []
         seen: set[str] = set()
         for i, e in enumerate(doc["entries"]):
+            if not isinstance(e, dict):
+                raise MappingError(f"{where}: entries[{i}]: must be a mapping with id, cpe and pattern")
+            pubs_raw = e.get("publishers") or []
+            if not isinstance(pubs_raw, list):
+                raise MappingError(f"{where}: entries[{i}]: publishers must be a list")
             try:
                 rid = str(e["id"])
                 vendor, _, product = str(e["cpe"]).partition(":")
                 cpe = parse_cpe(f"cpe:2.3:a:{vendor}:{product}:*:*:*:*:*:*:*:*")
                 conf = float(e.get("confidence", 0.8))
                 rx = re.compile(str(e["pattern"]))
-            except (KeyError, ValueError, CpeError, re.error) as ex:
-                raise ValueError(f"{where}: entries[{i}]: {ex}") from ex
+            except KeyError as ex:
+                raise MappingError(f"{where}: entries[{i}]: missing {ex}") from ex
+            except (TypeError, ValueError, CpeError, re.error, RecursionError) as ex:
+                raise MappingError(f"{where}: entries[{i}]: {ex}") from ex
             if rid in seen:
-                raise ValueError(f"{where}: duplicate id {rid!r}")
+                raise MappingError(f"{where}: duplicate id {rid!r}")
             if not 0.0 < conf <= 1.0:
-                raise ValueError(f"{where}: entries[{i}]: confidence must be in (0, 1]")
+                raise MappingError(f"{where}: entries[{i}]: confidence must be in (0, 1]")
             seen.add(rid)
-            pubs = tuple(normalise_publisher(p) for p in e.get("publishers", []) or [])
+            pubs = tuple(normalise_publisher(str(p)) for p in pubs_raw)
             rules.append(MappingRule(rid, rx, pubs, cpe.vendor, cpe.product, conf))
         return cls(rules)
 
@@ -104,7 +118,11 @@ class ProgramMapper:
 
     @classmethod
     def from_file(cls, path: str | Path) -> ProgramMapper:
-        return cls.from_yaml(Path(path).read_text("utf-8"), str(path))
+        try:
+            text = Path(path).read_text("utf-8-sig")
+        except UnicodeDecodeError as ex:
+            raise MappingError(f"{path}: not UTF-8 text (byte {ex.start})") from None
+        return cls.from_yaml(text, str(path))
 
     def map(self, name: str, publisher: str, version: str) -> MappingResult | None:
         """The CPE for one program row, or ``None`` when no rule applies."""
