@@ -13,7 +13,6 @@ XPASSes, strict mode turns that into a failure, and the mark has to be removed.
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
 from pathlib import Path
 
@@ -38,40 +37,8 @@ MUTATED = settings(SETTINGS, max_examples=30)
 # target -> [(minimal crashing input, what is wrong)]. Found by scripts/fuzz.sh (60 s per target) and
 # minimised by hand; reported to the owners, not fixed here (their packages). When every input of a
 # target stops crashing, its tests XPASS and strict xfail fails them: delete the entry then.
-_SHAPE = "a JSON value of the wrong type (list item not an object) raises AttributeError instead of FeedError"
-
-
-def _json(doc: object) -> bytes:
-    return json.dumps(doc).encode()
-
-
 KNOWN_BUGS: dict[str, list[tuple[bytes, str]]] = {
-    "diagnostics.nvd": [(_json({"vulnerabilities": [1]}), "diagnostics.nvd.iter_cves_from_document: " + _SHAPE),
-                        (_json({"vulnerabilities": [{"cve": {"id": "CVE-1-1", "configurations": ["x"]}}]}),
-                         "diagnostics.nvd.parse_configurations: " + _SHAPE)],
-    "diagnostics.adp_ssvc": [(_json([1]), "diagnostics.nvd.parse_adp_ssvc: " + _SHAPE),
-                             (_json([{"containers": {"adp": [{"metrics": [{"other": {"type": "ssvc"}}]}]}}]),
-                              "diagnostics.nvd.load_adp_ssvc: an SSVC metric without 'content' and no cveMetadata "
-                              "raises KeyError")],
-    "diagnostics.jvn": [(b'<?xml version="1.0" encoding="UTF-4"?><a/>',
-                         "diagnostics.jvn.parse_jvn: an unknown or multi-byte XML encoding declaration raises "
-                         "LookupError/ValueError instead of FeedError")],
-    "diagnostics.kev": [(_json({"vulnerabilities": [1]}), "diagnostics.kev.parse_kev: " + _SHAPE)],
-    "diagnostics.osv": [(_json({"id": "X", "affected": ["x"]}), "diagnostics.osv.parse_osv: " + _SHAPE)],
-    "diagnostics.osquery": [(b'{"hostIdentifier": "h", "snapshot": [1]}', "diagnostics.inventory._replay: " + _SHAPE)],
-    "diagnostics.cyclonedx": [(b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": '
-                               b'[{"type": "operating-system", "name": "ubuntu", "version": ""}]}',
-                               "diagnostics.osmap.os_facts: an Ubuntu/Debian OS row with an empty version raises "
-                               "IndexError"),
-                              (_json({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [1]}),
-                               "diagnostics.inventory.load_cyclonedx: " + _SHAPE)],
-    "diagnostics.program_map": [(b"a: [", "diagnostics.winmap.ProgramMapper.from_yaml: YAML syntax errors escape as "
-                                          "yaml.YAMLError, which the CLI's (OSError, ValueError) does not catch"),
-                                (b"entries: [x]", "diagnostics.winmap.ProgramMapper.from_yaml: a non-mapping entry "
-                                                  "raises TypeError")],
-    "access.pep_headers": [(b"GET\nhttp://[\nx-kijun-user: a",
-                            "access.pep.normalise_path: a URI urlsplit rejects ('http://[') raises ValueError, not "
-                            "PepError (the server still fails closed with 403, but counts an internal error)")],
+    # all fixed; regression tests for each live in the owning package's tests/<pkg>/test_fuzz_regressions.py
 }
 
 

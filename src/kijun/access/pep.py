@@ -95,7 +95,10 @@ def load_routes(text: str, origin: str = "routes.yaml") -> RouteTable:
 
 def normalise_path(raw: str) -> str:
     """Path of a request URI, percent-decoded once; dot segments and encoded slashes refused."""
-    path = urlsplit(raw).path or "/"
+    try:
+        path = urlsplit(raw).path or "/"
+    except ValueError as exc:  # e.g. an unbalanced IPv6 bracket: "http://["
+        raise PepError(f"request URI: not a valid URI ({exc})") from None
     if "%2f" in path.lower() or "%5c" in path.lower():
         raise PepError("encoded slash in path")
     decoded = unquote(path)
