@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,30 @@ def pytest_report_header(config: pytest.Config) -> str:
     from django.conf import settings
 
     return f"kijun database: {settings.DATABASES['default']['ENGINE']} ({os.environ.get('KIJUN_DATABASE_URL', 'sqlite default')})"
+
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+@pytest.fixture
+def chromium(demo, live_server, settings):  # type: ignore[no-untyped-def]
+    """Debian's headless chromium via Playwright, against the live server (plain HTTP, like `make run`).
+
+    Skipped with one line when chromium is missing, except with CI=true where it is required.
+    `demo` comes first: DB work must happen before Playwright starts its greenlets (own DB connections).
+    """
+    if CHROMIUM is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI: chromium is required for browser tests (.ci/run installs it)")
+        pytest.skip("chromium not installed: browser tests skipped")
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = settings.LANGUAGE_COOKIE_SECURE = False
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

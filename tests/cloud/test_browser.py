@@ -1,39 +1,19 @@
 """Real browser walk: apply → assessment → approval by another person → register → lifecycle checklist.
 
-Same setup as tests/web/test_browser.py (Debian's headless chromium against a live server);
+Uses the `chromium` fixture of tests/conftest.py (Debian's headless chromium against a live server);
 skipped without chromium unless CI=true.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
-
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def browser(demo, live_server, settings):  # type: ignore[no-untyped-def]
-    if CHROMIUM is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI: chromium is required for browser tests (.ci/run installs it)")
-        pytest.skip("chromium not installed: browser tests skipped")
-    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = settings.LANGUAGE_COOKIE_SECURE = False
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+def browser(chromium):  # type: ignore[no-untyped-def]
+    return chromium
 
 
 def _login(browser, url: str, username: str, password: str):  # type: ignore[no-untyped-def]

@@ -7,39 +7,20 @@ a screenshot for people to look at. Skipped (one line) without chromium unless C
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def page(demo, live_server, settings):  # type: ignore[no-untyped-def]
-    # `demo` first: DB work must happen before Playwright starts its greenlets (own DB connections).
-    if CHROMIUM is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI: chromium is required for browser tests (.ci/run installs it)")
-        pytest.skip("chromium not installed: browser tests skipped")
-    # The live server speaks plain HTTP, like `make run` (KIJUN_LOCAL_HTTP=1).
-    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = settings.LANGUAGE_COOKIE_SECURE = False
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        ctx = browser.new_context(locale="ja-JP")
-        pg = ctx.new_page()
-        pg.set_default_timeout(15000)
-        yield pg
-        ctx.close()
-        browser.close()
+def page(chromium):  # type: ignore[no-untyped-def]
+    ctx = chromium.new_context(locale="ja-JP")
+    pg = ctx.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    ctx.close()
 
 
 def test_login_switch_language_dashboard_logout(page, live_server, demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
