@@ -193,4 +193,6 @@ JA = {
     "Source address": "接続元",
     "Cloud services": "クラウドサービス",
     "Shadow IT": "シャドーIT",
+    "Vulnerabilities": "脆弱性対応",
+    "Access control": "アクセス制御",
 }

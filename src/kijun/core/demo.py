@@ -10,6 +10,8 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
+from importlib import import_module
+from importlib.util import find_spec
 from pathlib import Path
 
 from django.conf import settings
@@ -72,6 +74,17 @@ def _save_passwords(pw: dict[str, str]) -> None:
         json.dump(pw, fh)
 
 
+def _load_domain_demos(units: dict[str, OrgUnit]) -> None:
+    """Let each domain app add its own idempotent demo records (``kijun.<domain>.demo.load_demo(units)``).
+
+    Domains own their demo data so that the core loader never imports domain models; each loader must
+    create only what is missing, like this one.
+    """
+    for domain in settings.DOMAIN_APPS:
+        if find_spec(f"kijun.{domain}.demo") is not None:
+            import_module(f"kijun.{domain}.demo").load_demo(units)
+
+
 def load_demo() -> list[DemoLogin]:
     """Create what is missing; never duplicate; return the demo logins."""
     passwords = _load_passwords()
@@ -108,6 +121,7 @@ def load_demo() -> list[DemoLogin]:
                     audit.record("role.grant", "role_assignment", _ra.pk, str(_ra), actor_label="demo-loader",
                                  after={"user": username, "role": role_code, "unit": scope})
             out.append(DemoLogin(username, passwords[username], display, ", ".join(r for r, _ in roles)))
+        _load_domain_demos(units)
     if changed:
         _save_passwords(passwords)
     return out

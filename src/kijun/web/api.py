@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from importlib import import_module
+from importlib.util import find_spec
 from typing import Any
 
 from django.conf import settings
@@ -14,13 +16,10 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from ..catalog.api import router as catalog_router
-from ..cloud.api import router as cloud_router
 from ..core.api import router as core_router
 from ..core.incompatible import IncompatibleRolesError
 from ..core.services import ConflictError, PermissionDeniedError
 from ..core.tokens import authenticate_token
-from ..discovery.api import router as discovery_router
 from .logging import security_event
 
 
@@ -117,6 +116,7 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 
 api.add_router("/", core_router)
-api.add_router("/", catalog_router)
-api.add_router("/", cloud_router)
-api.add_router("/", discovery_router)
+# Every domain app with an ``api.py`` contributes its ``router`` (see settings.DOMAIN_APPS).
+for _domain in settings.DOMAIN_APPS:
+    if find_spec(f"kijun.{_domain}.api") is not None:
+        api.add_router("/", import_module(f"kijun.{_domain}.api").router)

@@ -19,6 +19,8 @@ NAV: list[tuple[str, Any, Perm]] = [
     ("catalog_index", _("Common Standards"), Perm.CATALOG_VIEW),
     ("cloud_index", _("Cloud services"), Perm.CLOUD_VIEW),
     ("discovery_index", _("Shadow IT"), Perm.DISCOVERY_VIEW),
+    ("diagnostics_index", _("Vulnerabilities"), Perm.VULN_VIEW),
+    ("access_index", _("Access control"), Perm.ACCESS_VIEW),
     ("audit_list", _("Audit log"), Perm.AUDIT_VIEW),
 ]
 

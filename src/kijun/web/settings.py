@@ -51,6 +51,11 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = _list("KIJUN_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = _list("KIJUN_CSRF_TRUSTED_ORIGINS", "")
 
+#: Domain apps, each a package under kijun/ with its own models, pages (``urls.py``, mounted at
+#: ``/<domain>/``) and API router (``api.py``); kijun.web.urls and kijun.web.api plug in whichever exist,
+#: so a domain adds pages without editing the shared wiring.
+DOMAIN_APPS: tuple[str, ...] = ("catalog", "cloud", "discovery", "diagnostics", "access")
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -59,9 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "kijun.core",
-    "kijun.catalog",
-    "kijun.cloud",
-    "kijun.discovery",
+    *(f"kijun.{d}" for d in DOMAIN_APPS),
     "kijun.web",
 ]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 from django.conf import settings
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from ..catalog import views as cat
 from ..core import views_account as acct
@@ -41,10 +43,17 @@ urlpatterns = [
     path("catalog/", cat.catalog_index, name="catalog_index"),
     path("catalog/search/", cat.catalog_search, name="catalog_search"),
     path("catalog/n/<str:node_id>/", cat.catalog_node, name="catalog_node"),
-    path("cloud/", include("kijun.cloud.urls")),
-    path("discovery/", include("kijun.discovery.urls")),
     path("api/v1/", api.urls),
 ]
+
+
+def _domain_pages() -> list[URLPattern | URLResolver]:
+    """Mount ``kijun.<domain>.urls`` at ``/<domain>/`` for every domain app that has pages."""
+    return [path(f"{d}/", include(f"kijun.{d}.urls")) for d in settings.DOMAIN_APPS
+            if find_spec(f"kijun.{d}.urls") is not None]
+
+
+urlpatterns += _domain_pages()
 
 if settings.OIDC_ENABLED:
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
