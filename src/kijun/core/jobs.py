@@ -7,6 +7,8 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
+from importlib.util import find_spec
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -73,6 +75,22 @@ JOBS: dict[str, Job] = {j.name: j for j in (
     Job("clear-sessions", 60, _clear_sessions, "Delete expired sessions"),
     Job("token-expiry-notices", 24 * 60, _token_expiry_notices, "Warn owners of API tokens expiring in 7 days"),
 )}
+
+
+def _add_domain_jobs() -> None:
+    """Add ``JOBS`` (a tuple of :class:`Job`) from each domain app's ``jobs`` module.
+
+    Runs after ``Job`` and ``notify`` exist, so a domain module may import them from here.
+    """
+    for domain in settings.DOMAIN_APPS:
+        if find_spec(f"kijun.{domain}.jobs") is not None:
+            for job in import_module(f"kijun.{domain}.jobs").JOBS:
+                if job.name in JOBS:
+                    raise RuntimeError(f"duplicate job name {job.name!r} in kijun.{domain}.jobs")
+                JOBS[job.name] = job
+
+
+_add_domain_jobs()
 
 
 def run_job(name: str) -> JobRun:

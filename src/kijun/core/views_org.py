@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -46,7 +50,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if acc.has(Perm.AUDIT_VIEW):
         ctx["audit_count"] = AuditEntry.objects.count()  # nosemgrep: kijun-unscoped-queryset-in-view -- global log; AUDIT_VIEW checked
         ctx["recent_audit"] = AuditEntry.objects.order_by("-seq")[:8]  # nosemgrep: kijun-unscoped-queryset-in-view -- global log; AUDIT_VIEW checked
+    ctx["domain_cards"] = _domain_cards(request)
     return render(request, "core/dashboard.html", ctx)
+
+
+def _domain_cards(request: HttpRequest) -> list[dict[str, object]]:
+    """Cards from each domain app's ``dashboard.cards(request)``.
+
+    Each card is a dict with ``label``, ``value``, ``url``, ``testid`` and optional ``warn`` (True
+    draws attention: overdue duties, expiring registrations). Domains check their own permissions
+    and scope, and return an empty list for users who may not see them. Each module also declares
+    ``QUERIES``, the most database queries its cards take (tests/web/test_query_counts.py adds it to the
+    dashboard's pinned budget).
+    """
+    cards: list[dict[str, object]] = []
+    for domain in settings.DOMAIN_APPS:
+        if find_spec(f"kijun.{domain}.dashboard") is not None:
+            cards.extend(import_module(f"kijun.{domain}.dashboard").cards(request))
+    return cards
 
 
 @require_perm(Perm.ORG_VIEW)
