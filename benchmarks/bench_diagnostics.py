@@ -37,8 +37,8 @@ from typing import Any
 
 from kijun.diagnostics.cpe import Cpe, is_superset_or_equal, parse_cpe
 from kijun.diagnostics.matcher import CompiledFeed, InventoryIndex, effective_version, match_nvd
-from kijun.diagnostics.models import CveRecord
 from kijun.diagnostics.nvd import parse_cve, parse_cves
+from kijun.diagnostics.records import CveRecord
 from kijun.diagnostics.versions import compare_versions, generic_key
 
 SCALES = {

@@ -19,9 +19,9 @@ from kijun.diagnostics.epss import EpssFeed
 from kijun.diagnostics.inventory import RawRow, normalise
 from kijun.diagnostics.jvn_text import parse_version_text
 from kijun.diagnostics.kev import parse_kev
-from kijun.diagnostics.models import EpssScore, JvnAffected, JvnRecord, SsvcOptions
 from kijun.diagnostics.nvd import parse_cve
 from kijun.diagnostics.osv import parse_osv
+from kijun.diagnostics.records import EpssScore, JvnAffected, JvnRecord, SsvcOptions
 from kijun.diagnostics.winmap import ProgramMapper
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "cases" / "diagnostics"

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from kijun.diagnostics.cpe import Cpe, is_superset_or_equal, parse_cpe
 from kijun.diagnostics.matcher import CompiledFeed, InventoryIndex, effective_version, match_nvd
-from kijun.diagnostics.models import Configuration, CpeMatch, CveRecord, InventoryItem, Node
+from kijun.diagnostics.records import Configuration, CpeMatch, CveRecord, InventoryItem, Node
 from kijun.diagnostics.versions import generic_key
 
 PRODUCTS = [("a", "openbsd", "openssh"), ("a", "openssl", "openssl"), ("o", "linksys", "fw"), ("h", "linksys", "box")]

@@ -4,8 +4,8 @@ import itertools
 
 import pytest
 
-from kijun.diagnostics.models import Cvss, KevEntry, SsvcOptions
 from kijun.diagnostics.prioritise import OUTCOME_RANK, TABLE, Outcome, decide, mission_wellbeing_for
+from kijun.diagnostics.records import Cvss, KevEntry, SsvcOptions
 
 
 def test_table_complete() -> None:

@@ -13,10 +13,10 @@ from .jvn import load_jvn
 from .jvn_text import parse_version_text
 from .kev import load_kev
 from .matcher import CompiledFeed, InventoryIndex, match_nvd
-from .models import CveRecord, InventoryItem
 from .nvd import load_adp_ssvc, load_nvd
 from .osv import load_osv
 from .prioritise import Decision, Outcome, decide
+from .records import CveRecord, InventoryItem
 from .versions import Scheme, compare_versions, version_key
 from .winmap import ProgramMapper
 

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from .cpe import Cpe, CpeError, make_cpe, parse_cpe
-from .models import Mapping
+from .records import Mapping
 
 
 @dataclass(frozen=True, slots=True)

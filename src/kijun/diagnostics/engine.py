@@ -13,9 +13,9 @@ from .cpe import ANY, NA
 from .epss import EpssFeed
 from .inventory import Inventory
 from .matcher import CompiledFeed, InventoryIndex, match_nvd
-from .models import CveRecord, Cvss, EpssScore, InventoryItem, JvnRecord, KevEntry, OsvRecord, SsvcOptions
 from .osvmatch import OsvIndex, match_jvn_only
 from .prioritise import OUTCOME_RANK, Decision, Outcome, decide, priority_key
+from .records import CveRecord, Cvss, EpssScore, InventoryItem, JvnRecord, KevEntry, OsvRecord, SsvcOptions
 
 
 @dataclass(frozen=True, slots=True)

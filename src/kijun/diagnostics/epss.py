@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._io import FeedError, read_text
-from .models import EpssScore
+from .records import EpssScore
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,8 +23,8 @@ from packageurl import PackageURL
 from ._io import FeedError, iter_lines, obj, objs, read_json, read_text
 from .cpe import CpeError, make_cpe, parse_cpe
 from .distro import DistroMapper
-from .models import InventoryItem
 from .osmap import OsFacts, os_facts
+from .records import InventoryItem
 from .winmap import ProgramMapper
 
 TABLES = ("deb_packages", "rpm_packages", "programs", "os_version", "python_packages", "npm_packages")

@@ -17,7 +17,7 @@ from defusedxml import DefusedXmlException
 from ._io import FeedError, content_hash, expand_paths, read_bytes
 from .cpe import Cpe, CpeError, parse_cpe
 from .jvn_text import parse_version_text
-from .models import Cvss, JvnAffected, JvnRecord
+from .records import Cvss, JvnAffected, JvnRecord
 
 NS = {
     "rss": "http://purl.org/rss/1.0/",

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from typing import Final
 
-from .models import VersionRange
+from .records import VersionRange
 
 LT, LE, GE, GT, FROM, SERIES = "lt", "le", "ge", "gt", "from", "series"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ._io import FeedError, content_hash, objs, read_json
-from .models import KevEntry
+from .records import KevEntry
 
 
 def parse_kev(doc: Any, where: str = "KEV") -> dict[str, KevEntry]:

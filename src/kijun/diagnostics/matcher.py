@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from ._io import paused_gc
 from .cpe import ANY, NA, Cpe, Relation, compare_attr, is_superset_or_equal
-from .models import CpeMatch, CveRecord, InventoryItem
+from .records import CpeMatch, CveRecord, InventoryItem
 from .versions import VersionKey, generic_key
 
 _OK = (Relation.SUPERSET, Relation.EQUAL)

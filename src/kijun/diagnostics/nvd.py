@@ -10,7 +10,7 @@ from typing import Any
 
 from ._io import FeedError, content_hash, expand_paths, obj, objs, paused_gc, read_json
 from .cpe import CpeError, parse_cpe
-from .models import Configuration, CpeMatch, CveRecord, Cvss, Node, SsvcOptions
+from .records import Configuration, CpeMatch, CveRecord, Cvss, Node, SsvcOptions
 
 _CVSS_KEYS = ("cvssMetricV40", "cvssMetricV31", "cvssMetricV30", "cvssMetricV2")
 

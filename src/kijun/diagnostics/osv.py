@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ._io import FeedError, arr, content_hash, expand_paths, obj, objs, read_json
-from .models import OsvAffected, OsvEvent, OsvRange, OsvRecord
+from .records import OsvAffected, OsvEvent, OsvRange, OsvRecord
 
 _EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .cpe import ANY, NA, Cpe
-from .models import InventoryItem, JvnAffected, JvnRecord, OsvAffected, OsvRecord, VersionRange
+from .records import InventoryItem, JvnAffected, JvnRecord, OsvAffected, OsvRecord, VersionRange
 from .versions import Scheme, VersionKey, generic_key, scheme_for_ecosystem, version_key
 
 _ZERO = "0"

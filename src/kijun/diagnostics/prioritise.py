@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .models import Cvss, EpssScore, KevEntry, SsvcOptions
+from .records import Cvss, EpssScore, KevEntry, SsvcOptions
 
 
 class Outcome(StrEnum):

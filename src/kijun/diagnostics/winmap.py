@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from .cpe import Cpe, CpeError, make_cpe, parse_cpe
-from .models import Mapping
+from .records import Mapping
 
 _NAME_NOISE = [
     re.compile(r"[®™©]"),
