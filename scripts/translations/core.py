@@ -195,4 +195,7 @@ JA = {
     "Shadow IT": "シャドーIT",
     "Vulnerabilities": "脆弱性対応",
     "Access control": "アクセス制御",
+    "This password appears in a list of passwords exposed in data breaches; choose another.":
+        "このパスワードは過去の情報漏えいで流出したパスワードの一覧に含まれています。別のパスワードを設定してください。",
+    "Passwords exposed in known data breaches are refused.": "既知の情報漏えいで流出したパスワードは使用できません。",
 }

@@ -72,6 +72,8 @@ API_ROUTES = [
 #: URL names deliberately outside the GET matrix, each with the test that covers it.
 EXEMPT = {
     "login": "public sign-in page (test_auth)",
+    "healthz": "public liveness probe, no data (tests/web/test_health)",
+    "readyz": "public readiness probe, no data (tests/web/test_health)",
     "login_totp": "second sign-in step (test_auth)",
     "logout": "POST only (test_auth)",
     "set_language": "POST, open to all (tests/web/test_i18n)",

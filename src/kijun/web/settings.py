@@ -139,7 +139,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "kijun.core.passwords.MaximumLengthValidator"},
+    {"NAME": "kijun.core.passwords.BreachedPasswordValidator"},
 ]
+#: Optional offline breach corpus (HIBP "Pwned Passwords" SHA-1, ordered by hash; see docs/security.md).
+BREACHED_PASSWORDS_FILE = os.environ.get("KIJUN_BREACHED_PASSWORDS_FILE") or None
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -187,6 +190,8 @@ if SECURE:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = _bool("KIJUN_HSTS_PRELOAD", True)
     SECURE_SSL_REDIRECT = _bool("KIJUN_SSL_REDIRECT", True)
+    # Probes come from the balancer over plain HTTP on the private side; they carry no data.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     if _bool("KIJUN_BEHIND_PROXY", False):
         # The TLS-terminating proxy must set X-Forwarded-Proto and strip it from clients.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -11,11 +11,14 @@ from ..catalog import views as cat
 from ..core import views_account as acct
 from ..core import views_audit as aud
 from ..core import views_auth as auth
+from ..core import views_health as health
 from ..core import views_org as org
 from .api import api
 
 urlpatterns = [
     path("", org.dashboard, name="dashboard"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("login/", auth.login_view, name="login"),
     path("login/totp/", auth.login_totp_view, name="login_totp"),
     path("logout/", auth.logout_view, name="logout"),
