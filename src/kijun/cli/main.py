@@ -22,6 +22,7 @@ SUBAPPS: list[tuple[str, str, str]] = [
     ("users", "kijun.cli.users", "Manage accounts."),
     ("audit", "kijun.cli.audit", "Audit log: verify, checkpoints."),
     ("jobs", "kijun.cli.jobs", "Periodic jobs."),
+    ("db", "kijun.cli.db", "PostgreSQL least-privilege role for the web app."),
     ("catalog", "kijun.catalog.cli", "The Common Standards (R7) catalog."),
     ("classify", "kijun.classification.cli", "Information classification (格付・取扱制限)."),
     ("cloud", "kijun.cloud.cli", "Cloud/external service use: assessment, ISMAP list, register."),

@@ -17,7 +17,10 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from .dbroles import check_app_role
+
         checks.register(check_breached_password_file, checks.Tags.security)
+        checks.register(check_app_role, checks.Tags.database, deploy=True)
 
 
 def check_breached_password_file(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
