@@ -12,25 +12,28 @@ import json
 import queue
 import random
 import threading
-import time
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .bundle import BundleError, Limits, read_bundle
 from .decision_log import DecisionSink, MaskingRules, log_record
-from .engine import Clock, Engine, IdFactory, PreparedPolicy, random_id, system_clock
+from .engine import Clock, Engine, IdFactory, PreparedPolicy, system_clock
+from .logqueue import LogEvent
 from .model import AccessRequest, Decision
 from .pep import PepError, RouteTable, load_routes
 from .policy import PolicyError, PolicySource, load_policy_dir
 from .reeval import Reevaluation, SessionRegistry, Signal, SignalOverlay, reevaluate
+from .verdict import Verdict, sequential_ids
 
 Loader = Callable[[], PolicySource | None]
+_COUNTER = {"allow": "decision_allow", "deny": "decision_deny", "step_up": "decision_step_up"}
 
 
 def dir_loader(directory: Path) -> Loader:
@@ -128,7 +131,14 @@ class PDP:
     """Decides with the current policy; reloads atomically; remembers sessions and signals.
 
     ``log_sample`` (0..1) samples *allow* decisions into the decision log; deny and step-up
-    decisions are always written.
+    decisions are always written. A sink with ``submit`` (``logqueue.DeferredSink``) receives
+    lazy :class:`LogEvent` s and serialises them off the request path; a plain ``write`` sink
+    gets the finished record synchronously.
+
+    ``evaluate`` is the hot path (returns a :class:`Verdict`); ``decide`` returns the pydantic
+    ``Decision``. Per request it does only: the signal-overlay lookup (two dict probes, no clock
+    read unless a signal names this device or user), the engine, a counter, session tracking for
+    allowed requests that carry a session id, and the sampled log hand-off.
     """
 
     def __init__(
@@ -136,7 +146,7 @@ class PDP:
         loader: Loader,
         *,
         clock: Clock = system_clock,
-        new_id: IdFactory = random_id,
+        new_id: IdFactory | None = None,
         sink: DecisionSink | None = None,
         masking: MaskingRules | None = None,
         on_revoke: Callable[[Reevaluation], None] | None = None,
@@ -145,8 +155,9 @@ class PDP:
     ) -> None:
         self._loader = loader
         self._clock = clock
-        self._new_id = new_id
+        self._new_id = new_id or sequential_ids()
         self._sink = sink
+        self._submit = getattr(sink, "submit", None)
         self._masking = masking or MaskingRules()
         self._on_revoke = on_revoke
         self._log_sample = log_sample
@@ -157,7 +168,7 @@ class PDP:
         self.last_error: str | None = None
         self.sessions = SessionRegistry(clock)
         self.overlay = SignalOverlay(clock)
-        self.counters: Counter[str] = Counter()
+        self.counters: Counter[str] = Counter({f"decision_{o}": 0 for o in ("allow", "deny", "step_up")})
 
     @property
     def revision(self) -> str | None:
@@ -182,21 +193,31 @@ class PDP:
         self.counters["reloads"] += 1
         return True
 
-    def decide(self, request: AccessRequest, path: str = "/v1/decide") -> Decision:
+    def evaluate(self, request: AccessRequest, path: str = "/v1/decide") -> Verdict:
         engine = self.engine
         if engine is None:
             raise PolicyError("no policy loaded")
-        started = time.perf_counter()
+        started = perf_counter()
         effective = self.overlay.apply(request)
-        decision = engine.decide(effective)
-        elapsed_us = round((time.perf_counter() - started) * 1e6, 1)
-        self.counters[f"decision_{decision.decision}"] += 1
-        self.sessions.record(effective, decision)
-        if self._sink is not None and (decision.decision != "allow" or self._rand() < self._log_sample):
-            metrics = {"timer_decide_us": elapsed_us, "compiled_path": 1.0 if engine.compiled else 0.0,
-                       "signal_overlay": 0.0 if effective is request else 1.0}
-            self._sink.write(log_record(effective, decision, self._masking, metrics=metrics, path=path))
-        return decision
+        verdict = engine.decide(effective)
+        elapsed = perf_counter() - started
+        outcome = verdict.decision
+        self.counters[_COUNTER[outcome]] += 1
+        if effective.session_id is not None:
+            self.sessions.record(effective, verdict)
+        if self._sink is not None and (outcome != "allow" or self._rand() < self._log_sample):
+            metrics = {"timer_decide_us": round(elapsed * 1e6, 1), "compiled_path": 1.0 if engine.compiled else 0.0,
+                       "signal_overlay": 0.0 if effective is request else 1.0,
+                       "signal_version": float(self.overlay.version)}
+            if self._submit is not None:
+                self._submit(LogEvent(effective, verdict, metrics, path, self._masking))
+            else:
+                self._sink.write(log_record(effective, verdict.to_decision(), self._masking, metrics=metrics,
+                                            path=path))
+        return verdict
+
+    def decide(self, request: AccessRequest, path: str = "/v1/decide") -> Decision:
+        return self.evaluate(request, path).to_decision()
 
     def signal(self, signal: Signal) -> Reevaluation:
         engine = self.engine
@@ -223,6 +244,7 @@ class PDP:
             "kijun_access_policy_reloads_total": self.counters["reloads"],
             "kijun_access_policy_reload_failures_total": self.counters["reload_failures"],
             "kijun_access_signals_total": self.counters["signals"],
+            "kijun_access_decision_log_dropped_total": getattr(self._sink, "dropped", 0),
             "kijun_access_active_sessions": len(self.sessions),
             "kijun_access_policy_loaded": 1 if self.engine else 0,
         }

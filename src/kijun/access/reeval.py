@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .engine import Clock, Engine
 from .model import AccessRequest, Decision
+from .verdict import Verdict
 
 SignalKind = Literal["device_posture_changed", "edr_alert", "edr_cleared", "user_disabled", "session_revoked"]
 
@@ -107,7 +108,7 @@ class ActiveSession:
 @dataclass(frozen=True)
 class SessionOutcome:
     session_id: str
-    decision: Decision | None  # None when revoked directly by a session_revoked signal
+    decision: Verdict | None  # None when revoked directly by a session_revoked signal
     action: Literal["revoke", "step_up", "keep"]
     updated_request: AccessRequest
 
@@ -204,7 +205,7 @@ class SessionRegistry:
                 break
             del self._items[sid]
 
-    def record(self, request: AccessRequest, decision: Decision) -> None:
+    def record(self, request: AccessRequest, decision: Decision | Verdict) -> None:
         """Remember the last allowed request of a session (a later denied request does not undo
         what the session was already given; signals do)."""
         sid = request.session_id
@@ -246,9 +247,11 @@ class SignalOverlay:
         self._ttl = ttl
         self._devices: OrderedDict[str, tuple[datetime, dict[str, Any]]] = OrderedDict()
         self._users: OrderedDict[str, datetime] = OrderedDict()
+        self.version = 0  # bumped by every recorded signal; decision-log records carry it
 
     def record(self, signal: Signal) -> None:
         now = self._clock()
+        self.version += 1
         if signal.kind in ("edr_alert", "edr_cleared", "device_posture_changed") and signal.device_id:
             _, known = self._devices.pop(signal.device_id, (now, {}))
             if signal.kind == "edr_alert":
@@ -270,11 +273,13 @@ class SignalOverlay:
         """The request with what signals told us folded in. Signals only ever tighten: a flag is
         set to false if a signal said so, patch age takes the larger value; a signal can never
         make a device look better than its PEP reports."""
+        entry = self._devices.get(request.context.device.id) if self._devices else None
+        disabled_at = self._users.get(request.principal.id) if self._users else None
+        if entry is None and disabled_at is None:  # the common case: no signal about this request
+            return request
         now = self._clock()
-        device_id, user_id = request.context.device.id, request.principal.id
-        entry = self._devices.get(device_id)
+        device_id = request.context.device.id
         override = entry[1] if entry and now - entry[0] <= self._ttl and device_id != "unknown" else {}
-        disabled_at = self._users.get(user_id)
         disabled = disabled_at is not None and now - disabled_at <= self._ttl
         if not override and not disabled:
             return request
