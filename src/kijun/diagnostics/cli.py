@@ -157,3 +157,146 @@ def inventory_cmd(
                   f"{i.mapping.confidence:.2f}" if i.mapping else "")
     out.print(t)
     out.print(doc["summary"])
+
+
+# ------------------------------------------------------------------ database commands
+
+class _Bar:
+    """rich progress bar fed by the services' (step, done, total) callbacks; quiet with --json."""
+
+    def __init__(self, enabled: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=_err, disable=not enabled, transient=True)
+        self.tasks: dict[str, object] = {}
+
+    def __enter__(self) -> _Bar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        task = self.tasks.get(step)
+        if task is None:
+            task = self.tasks[step] = self.progress.add_task(step, total=max(total, 1))
+        self.progress.update(task, completed=done, total=max(total, 1))  # type: ignore[arg-type]
+
+
+def _summary_out(doc: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        _emit(doc)
+        return
+    out = Console()
+    for k, v in doc.items():
+        out.print(f"{k}: {v}", markup=False, highlight=False)
+
+
+@app.command("sync")
+def sync_cmd(
+    nvd: Annotated[list[Path] | None, typer.Option("--nvd", help="NVD CVE API 2.0 JSON file or directory (repeatable)")] = None,
+    kev: Annotated[Path | None, typer.Option("--kev", help="CISA KEV JSON (the whole catalogue)")] = None,
+    epss: Annotated[Path | None, typer.Option("--epss", help="FIRST EPSS CSV (.gz ok)")] = None,
+    jvn: Annotated[list[Path] | None, typer.Option("--jvn", help="JVN RSS / VULDEF XML file or directory")] = None,
+    osv: Annotated[list[Path] | None, typer.Option("--osv", help="OSV JSON file or directory")] = None,
+    no_rematch: Annotated[bool, typer.Option("--no-rematch", help="store the feeds only")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load feeds into the database incrementally (only records whose content changed), then rematch."""
+    if not (nvd or kev or epss or jvn or osv):
+        _fail("give at least one of --nvd, --kev, --epss, --jvn, --osv")
+    from kijun.cli.main import django_setup
+
+    django_setup()
+    from .services import rematch
+    from .store import parse_files, store_parsed
+
+    try:
+        with _err.status("reading feeds…") if not as_json else _nullcontext():
+            parsed = parse_files(nvd=nvd or [], kev=kev, epss=epss, jvn=jvn or [], osv=osv or [])
+    except FeedError as e:
+        _fail(str(e))
+    with _Bar(not as_json) as bar:
+        counts: dict[str, object] = dict(store_parsed(parsed, actor_label="cli", progress=bar))
+        changed = any(c["added"] or c["changed"] or c["removed"] for c in store_counts(counts))
+        if changed and not no_rematch:
+            counts["rematch"] = _rematch_doc(rematch(actor_label="cli", progress=bar))
+    _summary_out({"schema": "kijun.vuln.sync/1", **counts}, as_json)
+
+
+def store_counts(counts: dict[str, object]) -> list[dict[str, int]]:
+    return [v for v in counts.values() if isinstance(v, dict) and "added" in v]
+
+
+def _rematch_doc(res: object) -> dict[str, object]:
+    doc: dict[str, object] = res.as_dict()  # type: ignore[attr-defined]
+    doc["timings"] = {k: round(v, 3) for k, v in doc["timings"].items()}  # type: ignore[attr-defined]
+    return doc
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@app.command("ingest")
+def ingest_cmd(
+    inventory: InvOpt = None,
+    extra: ExtraArg = None,
+    unit: Annotated[str, typer.Option("--unit", help="organisation unit code the hosts belong to")] = "",
+    system: Annotated[str, typer.Option("--system", help="ledger id of the information system (cloud ledger)")] = "",
+    mapping: MappingOpt = None,
+    no_rematch: Annotated[bool, typer.Option("--no-rematch", help="store the inventory only")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Store inventories in the database (each host's rows replace its previous ones), then rematch."""
+    paths = [*(inventory or []), *(extra or [])]
+    if not paths:
+        _fail("give at least one --inventory FILE")
+    if not unit:
+        _fail("give --unit CODE")
+    from kijun.cli.main import django_setup
+
+    django_setup()
+    from kijun.cloud.models import InformationSystem
+    from kijun.core.models import OrgUnit
+
+    from .services import ingest_files, rematch
+
+    org = OrgUnit.objects.filter(code=unit).first()
+    if org is None:
+        _fail(f"unknown unit {unit!r}")
+    sys_obj = None
+    if system:
+        sys_obj = InformationSystem.objects.filter(code=system).first()
+        if sys_obj is None:
+            _fail(f"unknown system {system!r}")
+    try:
+        res = ingest_files(paths, unit=org, system=sys_obj, mapper=_mapper(mapping), actor_label="cli")
+    except FeedError as e:
+        _fail(str(e))
+    doc: dict[str, object] = {"schema": "kijun.vuln.ingest/1", "hosts": res.hosts, "new_hosts": res.created_hosts,
+                              "items": res.items, "unmapped": res.unmapped, "pairs": res.pairs,
+                              "warnings": res.warnings}
+    if not no_rematch:
+        with _Bar(not as_json) as bar:
+            doc["rematch"] = _rematch_doc(rematch(actor_label="cli", progress=bar))
+    _summary_out(doc, as_json)
+
+
+@app.command("rematch")
+def rematch_cmd(as_json: JsonOpt = False) -> None:
+    """Match every stored (product, version) pair against the stored feeds; fan findings out in SQL."""
+    from kijun.cli.main import django_setup
+
+    django_setup()
+    from .services import rematch
+
+    with _Bar(not as_json) as bar:
+        doc = _rematch_doc(rematch(actor_label="cli", progress=bar))
+    _summary_out({"schema": "kijun.vuln.rematch/1", **doc}, as_json)
