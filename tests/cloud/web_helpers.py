@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kijun.cloud.models import InformationSystem, IsmapImport, UseApplication
+from kijun.cloud.models import InformationAsset, InformationSystem, IsmapImport, UseApplication
 from kijun.cloud.request import UseRequest
 from kijun.cloud.services import submit_application
 from kijun.core.models import OrgUnit, User
@@ -60,3 +60,16 @@ def register_kwargs(demo: dict[str, Any], where: str, api: bool) -> dict[str, An
     entry = RegisterEntry.objects.first() or RegisterEntry.objects.create(
         service_id="matrix-service", service_name="Matrix Service", status="approved")
     return {"pk": entry.pk}
+
+
+def make_asset(unit: OrgUnit, code: str, c: int = 2, i: int = 1, a: int = 1,
+               restrictions: list[str] | None = None) -> InformationAsset:
+    return InformationAsset.objects.create(code=code, name=f"情報 {code}", org_unit=unit, confidentiality=c,
+                                           integrity=i, availability=a, handling_restrictions=restrictions or [])
+
+
+def asset_kwargs(demo: dict[str, Any], where: str, api: bool) -> dict[str, Any]:
+    code = "demo-policy-planning" if where == "inside" else "demo-it-division"
+    unit = demo["units"][code]
+    asset = InformationAsset.objects.filter(org_unit=unit).first() or make_asset(unit, f"asset-{where}")
+    return {"asset_id" if api else "pk": asset.pk}

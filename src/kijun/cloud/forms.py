@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from kijun.core.models import OrgUnit, User
 
-from .models import InformationSystem
+from .models import InformationAsset, InformationSystem
 from .request import UseRequest
-from .services import engine
+from .services import engine, information_items
 
 TRI = [("", _("Don't know")), ("yes", _("Yes")), ("no", _("No"))]
 _DOMAIN = re.compile(r"^(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -25,15 +25,33 @@ def _tri(value: str) -> bool | None:
 
 
 class SystemForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A ledger entry; the class choices come from the agency's classification standard (R7 5.1)."""
+
+    system_class = forms.ChoiceField(label=_("System class"))
+
     class Meta:
         model = InformationSystem
-        fields = ["name", "code", "org_unit", "owner", "system_class", "description", "cloud_services"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "cloud_services": forms.Textarea(attrs={"rows": 3})}
+        fields = ["name", "code", "org_unit", "owner", "system_class", "business_impact", "internet_facing",
+                  "citizen_facing", "description", "components", "cloud_services"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "components": forms.Textarea(attrs={"rows": 3}),
+                   "cloud_services": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args: Any, units: QuerySet[OrgUnit], owners: QuerySet[User], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: QuerySet[OrgUnit], owners: QuerySet[User],
+                 classes: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["org_unit"].queryset = units  # type: ignore[attr-defined]
         self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
+        current = self.instance.system_class if self.instance.pk else None
+        if current and current not in {c for c, _label in classes}:  # a class the standard no longer has
+            classes = [*classes, (current, f"{current} ({_('not in the current standard')})")]
+        self.fields["system_class"].choices = classes  # type: ignore[attr-defined]
+        self.fields["business_impact"].required = False  # blank keeps the model default (low)
+        if not self.instance.pk and classes:
+            self.initial.setdefault("system_class", classes[-1][0])
+
+
+    def clean_business_impact(self) -> str:
+        return str(self.cleaned_data.get("business_impact") or "low")
 
 
 class ApplicationForm(forms.Form):
@@ -63,7 +81,12 @@ class ApplicationForm(forms.Form):
                                               label=_("Does the provider delete the data when use ends?"))
     sla_availability = forms.FloatField(min_value=0, max_value=100, required=False,
                                         label=_("Promised availability (%)"))
-    info_name = forms.CharField(max_length=200, label=_("What information will you put in it?"))
+    information_assets = forms.ModelMultipleChoiceField(
+        queryset=InformationAsset.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Recorded information assets it will hold"),
+        help_text=_("Their recorded classification and handling restrictions are used. Fill in the next "
+                    "questions only for information that is not recorded."))
+    info_name = forms.CharField(max_length=200, required=False, label=_("What information will you put in it?"))
     confidentiality = forms.TypedChoiceField(coerce=int, label=_("Confidentiality"), choices=[
         (1, _("1 - may be made public")), (2, _("2 - not public (confidential)")),
         (3, _("3 - must be handled as a secret document (極秘/秘)"))],
@@ -84,16 +107,57 @@ class ApplicationForm(forms.Form):
     external_sharing = forms.BooleanField(required=False, label=_("The information is shared with outside parties"))
 
     def __init__(self, *args: Any, units: QuerySet[OrgUnit], systems: QuerySet[InformationSystem],
-                 **kwargs: Any) -> None:
+                 assets: QuerySet[InformationAsset] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
         self.fields["system"].queryset = systems  # type: ignore[attr-defined]
+        if assets is not None:
+            self.fields["information_assets"].queryset = assets  # type: ignore[attr-defined]
         self.fields["handling_restrictions"].choices = [  # type: ignore[attr-defined]
             (r.code, f"{r.name_ja} ({r.name_en})") for r in engine().vocabulary.items]
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        if not data.get("information_assets") and not data.get("info_name"):
+            self.add_error("info_name", _("Name the information, or choose recorded information assets."))
+        return data
+
+    @staticmethod
+    def initial_from(app: Any) -> dict[str, Any]:
+        """Form values for editing a saved draft (the inverse of ``use_request``)."""
+        r = app.request
+        svc, task = r.get("service", {}), r.get("task", {})
+        tri = {True: "yes", False: "no", None: ""}
+        recorded = {a.name for a in app.information_assets.all()}
+        manual = [i for i in r.get("information", []) if i.get("name") not in recorded]
+        first = manual[0] if manual else {}
+        return {
+            "unit": app.org_unit_id, "system": app.system_id, "service_name": svc.get("name", ""),
+            "provider": svc.get("provider", ""), "contract_basis": svc.get("contract_basis") or "",
+            "service_model": svc.get("service_model", "unknown"), "ismap_kind": svc.get("ismap", {}).get("kind", "none"),
+            "ismap_number": svc.get("ismap", {}).get("registration_number") or "",
+            "data_locations": ", ".join(svc.get("data_locations", [])),
+            "region_selectable": tri[svc.get("region_selectable")], "governing_law": svc.get("governing_law") or "",
+            "jurisdiction": svc.get("jurisdiction") or "", "provider_auditable": tri[svc.get("provider_auditable")],
+            "encryption_at_rest": tri[svc.get("encryption_at_rest")], "backup": tri[svc.get("backup")],
+            "data_deletion_on_exit": tri[svc.get("data_deletion_on_exit")],
+            "sla_availability": svc.get("sla_availability"),
+            "information_assets": [a.pk for a in app.information_assets.all()],
+            "info_name": first.get("name", ""), "confidentiality": first.get("confidentiality", 1),
+            "integrity": first.get("integrity", 1), "availability": first.get("availability", 1),
+            "handling_restrictions": first.get("handling_restrictions", []),
+            "task": task.get("description", ""), "task_impact": task.get("impact") or "",
+            "liu_target_task": tri[task.get("liu_target_task")], "external_sharing": task.get("external_sharing", False),
+        }
 
     def use_request(self) -> UseRequest:
         d = self.cleaned_data
         locations = [x.strip().upper() for x in d["data_locations"].split(",") if x.strip()]
+        information = information_items(list(d.get("information_assets") or []))
+        if d.get("info_name"):
+            information.append({"name": d["info_name"], "confidentiality": d["confidentiality"],
+                                "integrity": d["integrity"], "availability": d["availability"],
+                                "handling_restrictions": d["handling_restrictions"]})
         return UseRequest.model_validate({
             "service": {
                 "name": d["service_name"], "provider": d["provider"], "contract_basis": d["contract_basis"] or None,
@@ -105,9 +169,7 @@ class ApplicationForm(forms.Form):
                 "sla_availability": d["sla_availability"], "backup": _tri(d["backup"]),
                 "data_deletion_on_exit": _tri(d["data_deletion_on_exit"]),
             },
-            "information": [{"name": d["info_name"], "confidentiality": d["confidentiality"],
-                             "integrity": d["integrity"], "availability": d["availability"],
-                             "handling_restrictions": d["handling_restrictions"]}],
+            "information": information,
             "task": {"description": d["task"], "impact": d["task_impact"] or None,
                      "liu_target_task": _tri(d["liu_target_task"]), "external_sharing": d["external_sharing"]},
         })
@@ -117,6 +179,11 @@ class ApplicationForm(forms.Form):
         if value and not re.match(r"^[A-Z]\d{2}-\d{4}-\d+$", value):
             raise forms.ValidationError(_("A registration number looks like C21-0008-2."))
         return value
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                             label=_("Reason for withdrawing"))
 
 
 class DecisionForm(forms.Form):

@@ -13,12 +13,12 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kijun.classification.levels import Classification, DerivedFlags, derive_flags
 from kijun.core.models import OrgUnit, User
 
 from .register import RegisterEntry as RegisterRow
 
-SYSTEM_CLASSES = [("A", _("Class A (high-level measures)")), ("B", _("Class B (classified information)")),
-                  ("C", _("Class C (other)"))]
+IMPACTS = [("low", _("Low")), ("medium", _("Medium")), ("high", _("High"))]
 DECISIONS = [("permitted", _("Permitted")), ("permitted_with_conditions", _("Permitted with conditions")),
              ("needs_review", _("Needs review")), ("needs_exception", _("Needs an exceptional measure")),
              ("not_permitted", _("Not permitted"))]
@@ -33,10 +33,17 @@ class InformationSystem(models.Model):
                                  verbose_name=_("organisation unit"))
     owner = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_systems",
                               verbose_name=_("information system security officer"))
-    system_class = models.CharField(_("system class"), max_length=8, choices=SYSTEM_CLASSES, default="C")
+    #: an id of the agency's classification standard (SystemClassStandard); not a fixed choice list
+    system_class = models.CharField(_("system class"), max_length=32, default="C")
     description = models.TextField(_("description"), blank=True)
+    components = models.TextField(_("components"), blank=True,
+                                  help_text=_("Servers, software, networks and terminals, one per line."))
     cloud_services = models.TextField(_("cloud services used"), blank=True,
                                       help_text=_("One service per line."))
+    business_impact = models.CharField(_("business impact of an incident"), max_length=8, choices=IMPACTS,
+                                       default="low")
+    internet_facing = models.BooleanField(_("reachable from the internet"), default=False)
+    citizen_facing = models.BooleanField(_("used by citizens or businesses"), default=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -49,6 +56,71 @@ class InformationSystem(models.Model):
 
     def service_list(self) -> list[str]:
         return [s.strip() for s in self.cloud_services.splitlines() if s.strip()]
+
+    def component_list(self) -> list[str]:
+        return [s.strip() for s in self.components.splitlines() if s.strip()]
+
+
+class SystemClassStandard(models.Model):
+    """The agency's information system classification standard (R7 5.1.1(1)(a)) as YAML.
+
+    One row (pk=1); absent until someone edits it, in which case the shipped default
+    (kijun/classification/data/system_classes.yaml) applies. Validated by the pure engine
+    (classification.system_class.standard_from_data) before it is saved."""
+
+    text = models.TextField(_("classification standard (YAML)"))
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"system class standard v{self.version}"
+
+
+class InformationAsset(models.Model):
+    """An information asset or category with its classification (格付) and handling
+    restrictions (取扱制限), R7 §1.2.
+
+    Only the levels and restriction codes are stored; 要機密/要保全/要安定/要保護 are derived
+    by the pure engine on every read (``flags``), so they can never disagree with the levels."""
+
+    code = models.SlugField(_("asset id"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="information_assets",
+                                 verbose_name=_("owning unit"))
+    confidentiality = models.PositiveSmallIntegerField(_("confidentiality"), default=1)
+    integrity = models.PositiveSmallIntegerField(_("integrity"), default=1)
+    availability = models.PositiveSmallIntegerField(_("availability"), default=1)
+    handling_restrictions = models.JSONField(_("handling restrictions"), default=list, blank=True)
+    restriction_conditions = models.TextField(_("conditions of the handling restrictions"), blank=True)
+    systems = models.ManyToManyField(InformationSystem, blank=True, related_name="information_assets",
+                                     verbose_name=_("information systems"))
+    guide_answers = models.JSONField(default=dict, blank=True,
+                                     help_text="answers of the guided classification last applied")
+    classified_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def classification(self) -> Classification:
+        return Classification.model_validate({
+            "confidentiality": self.confidentiality, "integrity": self.integrity,
+            "availability": self.availability, "handling_restrictions": tuple(self.handling_restrictions)})
+
+    @property
+    def flags(self) -> DerivedFlags:
+        return derive_flags(self.confidentiality, self.integrity, self.availability)
+
+    @property
+    def short(self) -> str:
+        return f"C{self.confidentiality}/I{self.integrity}/A{self.availability}"
 
 
 class UseApplication(models.Model):
@@ -78,6 +150,8 @@ class UseApplication(models.Model):
     availability = models.PositiveSmallIntegerField(_("availability"), default=1)
     handling_restrictions = models.JSONField(default=list, blank=True)
     task = models.TextField(_("task / use"), blank=True)
+    information_assets = models.ManyToManyField(InformationAsset, blank=True, related_name="applications",
+                                                verbose_name=_("information assets"))
     request = models.JSONField(default=dict, help_text="the UseRequest given to the engine")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
     assessment = models.JSONField(default=dict, blank=True)

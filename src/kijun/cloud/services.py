@@ -32,10 +32,19 @@ from .ismap import IsmapImport as ParsedImport
 from .ismap import parse_csv_bytes, parse_xlsx_bytes
 from .ismap_diff import diff_entries, index
 from .lifecycle import ChecklistItem, checklist, complete
-from .models import InformationSystem, IsmapEntry, IsmapImport, LifecycleItem, RegisterEntry, UseApplication
+from .models import (
+    InformationAsset,
+    InformationSystem,
+    IsmapEntry,
+    IsmapImport,
+    LifecycleItem,
+    RegisterEntry,
+    UseApplication,
+)
 from .request import SystemRef, UseRequest
 
-SYSTEM_FIELDS = ("name", "code", "org_unit", "owner", "system_class", "description", "cloud_services")
+SYSTEM_FIELDS = ("name", "code", "org_unit", "owner", "system_class", "description", "components", "cloud_services",
+                 "business_impact", "internet_facing", "citizen_facing")
 APP_FIELDS = ("status", "decision", "approver", "exception_reference", "decision_note")
 REGISTER_FIELDS = ("service_name", "status", "max_confidentiality", "max_integrity", "max_availability",
                    "ismap_number", "administrator", "approved_by", "review_due")
@@ -94,11 +103,14 @@ def save_system(actor: User, system: InformationSystem, *, request: HttpRequest 
 
 # ---------------------------------------------------------------- use applications
 
-def submit_application(actor: User, use_request: UseRequest, *, unit: OrgUnit,
-                       system: InformationSystem | None = None, request: HttpRequest | None = None,
-                       as_of: dt.date | None = None) -> tuple[UseApplication, Assessment]:
-    """Record a use application and the engine's pre-assessment of it."""
-    _require(actor, Perm.CLOUD_APPLY, unit)
+def information_items(assets: list[InformationAsset]) -> list[dict[str, Any]]:
+    """The engine's ``information`` entries for recorded assets (their levels and restriction codes)."""
+    return [{"name": a.name, "confidentiality": a.confidentiality, "integrity": a.integrity,
+             "availability": a.availability, "handling_restrictions": list(a.handling_restrictions)} for a in assets]
+
+
+def _assess(actor: User, use_request: UseRequest, system: InformationSystem | None,
+            as_of: dt.date | None) -> tuple[UseRequest, Assessment]:
     if system is not None:
         _require(actor, Perm.CLOUD_VIEW, system.org_unit)
         use_request = use_request.model_copy(update={"system": SystemRef(
@@ -108,25 +120,115 @@ def submit_application(actor: User, use_request: UseRequest, *, unit: OrgUnit,
     if register is not None and use_request.service.register_status is None:
         service = use_request.service.model_copy(update={"register_status": register.status})
         use_request = use_request.model_copy(update={"service": service})
-    result = engine().assess(use_request, as_of=as_of or today(), listing=current_listing())
+    return use_request, engine().assess(use_request, as_of=as_of or today(), listing=current_listing())
+
+
+def _fill(app: UseApplication, use_request: UseRequest, result: Assessment) -> None:
     svc, info = use_request.service, use_request.information
-    app = UseApplication(
-        applicant=actor, org_unit=unit, system=system, service_name=svc.name[:200], provider=svc.provider[:200],
-        ismap_kind=svc.ismap.kind, ismap_number=(svc.ismap.registration_number or "")[:32],
-        contract_basis=svc.contract_basis or "", data_locations=", ".join(svc.data_locations)[:200],
-        info_name="; ".join(i.name for i in info if i.name)[:200],
-        confidentiality=result.classification.confidentiality, integrity=result.classification.integrity,
-        availability=result.classification.availability,
-        handling_restrictions=list(result.classification.handling_restrictions),
-        task=use_request.task.description, request=use_request.model_dump(mode="json"),
-        status=UseApplication.Status.SUBMITTED, assessment=result.model_dump(mode="json"),
-        decision=result.decision, track=result.track)
+    app.service_name, app.provider = svc.name[:200], svc.provider[:200]
+    app.ismap_kind, app.ismap_number = svc.ismap.kind, (svc.ismap.registration_number or "")[:32]
+    app.contract_basis, app.data_locations = svc.contract_basis or "", ", ".join(svc.data_locations)[:200]
+    app.info_name = "; ".join(i.name for i in info if i.name)[:200]
+    app.confidentiality = result.classification.confidentiality
+    app.integrity = result.classification.integrity
+    app.availability = result.classification.availability
+    app.handling_restrictions = list(result.classification.handling_restrictions)
+    app.task, app.request = use_request.task.description, use_request.model_dump(mode="json")
+    app.assessment, app.decision, app.track = result.model_dump(mode="json"), result.decision, result.track
+
+
+def _check_assets(actor: User, assets: list[InformationAsset]) -> None:
+    for a in assets:
+        _require(actor, Perm.CLOUD_VIEW, a.org_unit)
+
+
+def submit_application(actor: User, use_request: UseRequest, *, unit: OrgUnit,
+                       system: InformationSystem | None = None, request: HttpRequest | None = None,
+                       as_of: dt.date | None = None, draft: bool = False,
+                       assets: list[InformationAsset] | None = None) -> tuple[UseApplication, Assessment]:
+    """Record a use application (or a draft of one) and the engine's pre-assessment of it.
+
+    A draft is assessed too, so the applicant sees the likely answer while still editing; it is
+    re-assessed when submitted. ``assets`` are the recorded information assets it concerns
+    (their classifications are expected to be in ``use_request.information`` already)."""
+    _require(actor, Perm.CLOUD_APPLY, unit)
+    _check_assets(actor, assets or [])
+    use_request, result = _assess(actor, use_request, system, as_of)
+    app = UseApplication(applicant=actor, org_unit=unit, system=system,
+                         status=UseApplication.Status.DRAFT if draft else UseApplication.Status.SUBMITTED)
+    _fill(app, use_request, result)
     with transaction.atomic():
         app.save()
-        audit.record("cloud.application.submit", "use_application", app.pk, str(app), actor=actor, request=request,
-                     after={"service": svc.name, "unit": unit.code, "decision": result.decision,
-                            "track": result.track, "ruleset": result.ruleset})
+        app.information_assets.set(assets or [])
+        audit.record("cloud.application.draft" if draft else "cloud.application.submit", "use_application", app.pk,
+                     str(app), actor=actor, request=request,
+                     after={"service": use_request.service.name, "unit": unit.code, "decision": result.decision,
+                            "track": result.track, "ruleset": result.ruleset, "status": app.status,
+                            "assets": [a.code for a in assets or []]})
     return app, result
+
+
+def _own_open(actor: User, app: UseApplication, allowed: tuple[str, ...], expected_version: int | None) -> UseApplication:
+    """Lock the application; only its applicant may change it, and only in ``allowed`` states."""
+    current = UseApplication.objects.select_for_update().get(pk=app.pk)
+    if current.applicant_id != actor.pk:
+        raise PermissionDeniedError("only the applicant may change an application")
+    if expected_version is not None and current.version != expected_version:
+        raise ConflictError("application")
+    if current.status not in allowed:
+        raise ApprovalError(f"the application is {current.status}")
+    return current
+
+
+def update_draft(actor: User, app: UseApplication, use_request: UseRequest, *, unit: OrgUnit,
+                 system: InformationSystem | None = None, assets: list[InformationAsset] | None = None,
+                 submit: bool = False, request: HttpRequest | None = None,
+                 expected_version: int | None = None) -> tuple[UseApplication, Assessment]:
+    """Change a draft (draft → draft) and optionally submit it (draft → submitted), re-assessed."""
+    _require(actor, Perm.CLOUD_APPLY, unit)
+    _check_assets(actor, assets or [])
+    use_request, result = _assess(actor, use_request, system, None)
+    with transaction.atomic():
+        current = _own_open(actor, app, (UseApplication.Status.DRAFT,), expected_version)
+        before = audit.snapshot(current, APP_FIELDS)
+        _fill(current, use_request, result)
+        current.org_unit, current.system = unit, system
+        if submit:
+            current.status = UseApplication.Status.SUBMITTED
+        current.version += 1
+        current.save()
+        current.information_assets.set(assets or [])
+        audit.record("cloud.application.submit" if submit else "cloud.application.update", "use_application",
+                     current.pk, str(current), actor=actor, request=request, before=before,
+                     after={**audit.snapshot(current, APP_FIELDS), "assets": [a.code for a in assets or []]})
+    return current, result
+
+
+def submit_draft(actor: User, app: UseApplication, *, request: HttpRequest | None = None,
+                 expected_version: int | None = None) -> UseApplication:
+    """Submit a saved draft as it is (draft → submitted); the assessment is redone for today."""
+    stored = UseRequest.model_validate(app.request)
+    assets = list(app.information_assets.all())
+    current, _result = update_draft(actor, app, stored, unit=app.org_unit, system=app.system, assets=assets,
+                                    submit=True, request=request, expected_version=expected_version)
+    return current
+
+
+def withdraw_application(actor: User, app: UseApplication, *, reason: str = "", request: HttpRequest | None = None,
+                         expected_version: int | None = None) -> UseApplication:
+    """The applicant withdraws a draft or a submitted application (→ withdrawn, final)."""
+    _require(actor, Perm.CLOUD_APPLY, app.org_unit)
+    with transaction.atomic():
+        current = _own_open(actor, app, (UseApplication.Status.DRAFT, UseApplication.Status.SUBMITTED),
+                            expected_version)
+        before = audit.snapshot(current, APP_FIELDS)
+        current.status = UseApplication.Status.WITHDRAWN
+        current.decision_note = reason.strip()[:2000]
+        current.version += 1
+        current.save()
+        audit.record("cloud.application.withdraw", "use_application", current.pk, str(current), actor=actor,
+                     request=request, before=before, after=audit.snapshot(current, APP_FIELDS))
+    return current
 
 
 def _service_id(name: str) -> str:

@@ -3,9 +3,6 @@ engine's assessment and the permitting authority's decision, register export, IS
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -25,9 +22,13 @@ from kijun.core.services import ConflictError
 from kijun.core.uploads import UploadError, check_declared_length, iter_file, store
 
 from .approval import ApprovalError
-from .forms import ApplicationForm, DecisionForm, IsmapUploadForm, SystemForm
+from .forms import ApplicationForm, DecisionForm, IsmapUploadForm, SystemForm, WithdrawForm
+from .ledger.services import class_choices, current_standard, suggest_class
+from .ledger.services import export_csv as ledger_csv
+from .ledger.services import export_xlsx as ledger_xlsx
 from .models import (
     DECISIONS,
+    InformationAsset,
     InformationSystem,
     IsmapEntry,
     IsmapImport,
@@ -44,7 +45,10 @@ from .services import (
     ismap_policy,
     save_system,
     submit_application,
+    submit_draft,
     today,
+    update_draft,
+    withdraw_application,
 )
 
 PAGE_SIZE = 50
@@ -145,28 +149,20 @@ def cloud_system_list(request: HttpRequest) -> HttpResponse:
     return render(request, "cloud/system_list.html", {"page": page, "q": q, "can_manage": acc.has(Perm.CLOUD_MANAGE)})
 
 
-LEDGER_COLUMNS = ("code", "name", "org_unit", "owner", "system_class", "description", "cloud_services")
-
-
 @require_perm(Perm.CLOUD_VIEW)
 def cloud_system_export(request: HttpRequest) -> HttpResponse:
-    """The ledger in the user's scope as CSV (UTF-8 with BOM so spreadsheet software reads Japanese)."""
+    """The ledger in the user's scope: CSV (UTF-8 with BOM) or, with ?format=xlsx, an Excel workbook;
+    both formula-safe, with the Japanese headers the ledger import reads back."""
     acc = access_for(request.user)
-    systems = acc.scoped(InformationSystem.objects.select_related("org_unit", "owner"), Perm.CLOUD_VIEW, "org_unit")
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(LEDGER_COLUMNS)
-    for s in systems.order_by("code"):
-        writer.writerow([_cell(v) for v in (s.code, s.name, s.org_unit.code, s.owner.username if s.owner else "",
-                                             s.system_class, s.description, "; ".join(s.service_list()))])
-    resp = HttpResponse("\ufeff" + buf.getvalue(), content_type="text/csv; charset=utf-8")
-    resp["Content-Disposition"] = 'attachment; filename="kijun-system-ledger.csv"'
+    systems = acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_VIEW, "org_unit")
+    if request.GET.get("format") == "xlsx":
+        resp = HttpResponse(ledger_xlsx(systems),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        resp["Content-Disposition"] = 'attachment; filename="kijun-system-ledger.xlsx"'
+    else:
+        resp = HttpResponse(ledger_csv(systems), content_type="text/csv; charset=utf-8")
+        resp["Content-Disposition"] = 'attachment; filename="kijun-system-ledger.csv"'
     return resp
-
-
-def _cell(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @require_perm(Perm.CLOUD_VIEW)
@@ -174,8 +170,15 @@ def cloud_system_detail(request: HttpRequest, pk: int) -> HttpResponse:
     acc = access_for(request.user)
     system = get_object_or_404(acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_VIEW, "org_unit"), pk=pk)
     apps = acc.scoped(system.applications.all(), Perm.CLOUD_VIEW, "org_unit")[:100]
+    standard, _row = current_standard()
+    names = dict(class_choices(standard, _lang().startswith("ja")))
+    suggested = suggest_class(system, standard)
     return render(request, "cloud/system_detail.html", {
-        "system": system, "apps": apps, "can_manage": acc.has(Perm.CLOUD_MANAGE, system.org_unit)})
+        "system": system, "apps": apps, "can_manage": acc.has(Perm.CLOUD_MANAGE, system.org_unit),
+        "assets": acc.scoped(system.information_assets.all(), Perm.CLOUD_VIEW, "org_unit"),
+        "class_name": names.get(system.system_class, system.system_class),
+        "suggested": suggested, "suggested_name": names.get(suggested.class_id, suggested.class_id),
+        "no_assets": not system.information_assets.exists()})
 
 
 @require_perm(Perm.CLOUD_MANAGE)
@@ -183,8 +186,10 @@ def cloud_system_edit(request: HttpRequest, pk: int | None = None) -> HttpRespon
     acc = access_for(request.user)
     system = (get_object_or_404(acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_MANAGE, "org_unit"), pk=pk)
               if pk else InformationSystem())
+    standard, _row = current_standard()
     form = SystemForm(request.POST or None, instance=system, units=acc.units(Perm.CLOUD_MANAGE),
-                      owners=acc.scoped(User.objects.filter(is_active=True), Perm.CLOUD_VIEW, "unit"))
+                      owners=acc.scoped(User.objects.filter(is_active=True), Perm.CLOUD_VIEW, "unit"),
+                      classes=class_choices(standard, _lang().startswith("ja")))
     if request.method == "POST" and form.is_valid():
         obj = form.save(commit=False)
         try:
@@ -212,22 +217,115 @@ def cloud_application_list(request: HttpRequest) -> HttpResponse:
         "can_apply": acc.has(Perm.CLOUD_APPLY)})
 
 
+def _application_form(request: HttpRequest, initial: dict[str, object] | None = None) -> ApplicationForm:
+    acc = access_for(request.user)
+    return ApplicationForm(request.POST or None, initial=initial,
+                           units=acc.units(Perm.CLOUD_APPLY),
+                           systems=acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_VIEW, "org_unit"),
+                           assets=acc.scoped(InformationAsset.objects.all(), Perm.CLOUD_VIEW, "org_unit"))
+
+
+def _prefill(request: HttpRequest) -> dict[str, object]:
+    """?asset=<id> (from an asset page) or ?system=<id> (its linked assets) pre-select the information."""
+    acc = access_for(request.user)
+    assets = acc.scoped(InformationAsset.objects.all(), Perm.CLOUD_VIEW, "org_unit")
+    initial: dict[str, object] = {}
+    if request.GET.get("asset", "").isdigit():
+        initial["information_assets"] = list(assets.filter(pk=int(request.GET["asset"])).values_list("pk", flat=True))
+    if request.GET.get("system", "").isdigit():
+        system = acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_VIEW, "org_unit").filter(
+            pk=int(request.GET["system"])).first()
+        if system is not None:
+            initial["system"] = system.pk
+            initial["information_assets"] = list(assets.filter(systems=system).values_list("pk", flat=True))
+    units = acc.units(Perm.CLOUD_APPLY)
+    unit = getattr(request.user, "unit", None)
+    if unit is not None and units.filter(pk=unit.pk).exists():
+        initial["unit"] = unit.pk
+    return initial
+
+
 @require_perm(Perm.CLOUD_APPLY)
 def cloud_application_new(request: HttpRequest) -> HttpResponse:
-    acc = access_for(request.user)
-    form = ApplicationForm(request.POST or None, units=acc.units(Perm.CLOUD_APPLY),
-                           systems=acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_VIEW, "org_unit"))
+    form = _application_form(request, _prefill(request) if request.method == "GET" else None)
     if request.method == "POST" and form.is_valid():
+        draft = request.POST.get("action") == "draft"
         try:
             use_request = form.use_request()
+            app, _result = submit_application(request.user, use_request, unit=form.cleaned_data["unit"],  # type: ignore[arg-type]
+                                              system=form.cleaned_data["system"], request=request, draft=draft,
+                                              assets=list(form.cleaned_data["information_assets"]))
         except ValueError as exc:
             form.add_error(None, str(exc))
         else:
-            app, _result = submit_application(request.user, use_request, unit=form.cleaned_data["unit"],  # type: ignore[arg-type]
-                                              system=form.cleaned_data["system"], request=request)
-            messages.success(request, _("Application submitted. The pre-assessment is shown below."))
+            messages.success(request, _("Draft saved. The likely assessment is shown below; submit it when ready.")
+                             if draft else _("Application submitted. The pre-assessment is shown below."))
             return redirect("cloud_application_detail", pk=app.pk)
     return render(request, "cloud/application_form.html", {"form": form})
+
+
+def _own_draft(request: HttpRequest, pk: int) -> UseApplication:
+    acc = access_for(request.user)
+    return get_object_or_404(acc.scoped(UseApplication.objects.filter(applicant=request.user), Perm.CLOUD_APPLY,
+                                        "org_unit"), pk=pk)
+
+
+@require_perm(Perm.CLOUD_APPLY)
+def cloud_application_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit one's own draft; save it again or submit it (draft → submitted)."""
+    app = _own_draft(request, pk)
+    if app.status != UseApplication.Status.DRAFT:
+        messages.error(request, _("Only a draft can be edited."))
+        return redirect("cloud_application_detail", pk=app.pk)
+    form = _application_form(request, ApplicationForm.initial_from(app) if request.method == "GET" else None)
+    if request.method == "POST" and form.is_valid():
+        submit = request.POST.get("action") != "draft"
+        try:
+            update_draft(request.user, app, form.use_request(), unit=form.cleaned_data["unit"],  # type: ignore[arg-type]
+                         system=form.cleaned_data["system"], assets=list(form.cleaned_data["information_assets"]),
+                         submit=submit, request=request, expected_version=_version(request))
+        except ConflictError:
+            form.add_error(None, _("Someone else changed this record while you were editing. Reload and try again."))
+        except (ApprovalError, ValueError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Application submitted. The pre-assessment is shown below.") if submit
+                             else _("Draft saved. The likely assessment is shown below; submit it when ready."))
+            return redirect("cloud_application_detail", pk=app.pk)
+    return render(request, "cloud/application_form.html", {"form": form, "app": app})
+
+
+@require_POST
+@require_perm(Perm.CLOUD_APPLY)
+def cloud_application_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    app = _own_draft(request, pk)
+    try:
+        submit_draft(request.user, app, request=request, expected_version=_version(request))  # type: ignore[arg-type]
+    except ConflictError:
+        messages.error(request, _("Someone else changed this record while you were editing. Reload and try again."))
+    except (ApprovalError, ValueError):
+        messages.error(request, _("Only a draft can be submitted."))
+    else:
+        messages.success(request, _("Application submitted. The pre-assessment is shown below."))
+    return redirect("cloud_application_detail", pk=app.pk)
+
+
+@require_POST
+@require_perm(Perm.CLOUD_APPLY)
+def cloud_application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    app = _own_draft(request, pk)
+    form = WithdrawForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        withdraw_application(request.user, app, reason=reason, request=request,  # type: ignore[arg-type]
+                             expected_version=_version(request))
+    except ConflictError:
+        messages.error(request, _("Someone else changed this record while you were editing. Reload and try again."))
+    except ApprovalError:
+        messages.error(request, _("A decided application cannot be withdrawn."))
+    else:
+        messages.success(request, _("Application withdrawn."))
+    return redirect("cloud_application_detail", pk=app.pk)
 
 
 PHASES = {"planning": gettext_lazy("Planning"), "procurement": gettext_lazy("Procurement"),
@@ -259,9 +357,13 @@ def cloud_application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     app = get_object_or_404(acc.scoped(UseApplication.objects.select_related("applicant", "approver", "org_unit"),
                                        Perm.CLOUD_VIEW, "org_unit"), pk=pk)
     can_decide = (acc.has(Perm.CLOUD_APPROVE, app.org_unit) and app.status == UseApplication.Status.SUBMITTED)
-    ctx: dict[str, object] = {"app": app, "can_decide": can_decide,
-                              "own": app.applicant_id == request.user.pk,
-                              "form": DecisionForm() if can_decide else None}
+    own = app.applicant_id == request.user.pk
+    open_states = (UseApplication.Status.DRAFT, UseApplication.Status.SUBMITTED)
+    ctx: dict[str, object] = {"app": app, "can_decide": can_decide, "own": own,
+                              "form": DecisionForm() if can_decide else None,
+                              "can_withdraw": own and app.status in open_states and acc.has(Perm.CLOUD_APPLY, app.org_unit),
+                              "withdraw_form": WithdrawForm(),
+                              "assets": acc.scoped(app.information_assets.all(), Perm.CLOUD_VIEW, "org_unit")}
     ctx.update(_assessment_context(app))
     return render(request, "cloud/application_detail.html", ctx)
 
@@ -289,7 +391,8 @@ def cloud_application_decide(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Decision recorded."))
             return redirect("cloud_application_detail", pk=app.pk)
     ctx: dict[str, object] = {"app": app, "can_decide": True, "own": app.applicant_id == request.user.pk,
-                              "form": form}
+                              "form": form, "assets": acc.scoped(app.information_assets.all(), Perm.CLOUD_VIEW,
+                                                                  "org_unit")}
     ctx.update(_assessment_context(app))
     return render(request, "cloud/application_detail.html", ctx, status=409 if form.non_field_errors() else 400)
 
