@@ -12,7 +12,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import queue
 import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
@@ -110,4 +116,149 @@ class MemorySink:
         self.records.append(record)
 
 
-__all__ = ["DecisionSink", "JsonLinesSink", "MaskingRules", "MemorySink", "log_record"]
+MASKED_PREFIX = "hmac:"
+
+
+def mask_record(record: dict[str, Any], masking: MaskingRules) -> dict[str, Any]:
+    """A copy of ``record`` with the masking rules applied (idempotent: hashed ids stay as they are).
+
+    Besides the principal, the session id is hashed too: a PEP may pass a session cookie value.
+    """
+    inp = dict(record.get("input") or {})
+    principal = inp.get("principal")
+    if isinstance(principal, str) and not principal.startswith(MASKED_PREFIX):
+        inp["principal"] = masking.principal(principal)
+    session = inp.get("session_id")
+    if isinstance(session, str) and masking.principal_key is not None and not session.startswith(MASKED_PREFIX):
+        inp["session_id"] = masking.principal(session)
+    if masking.drop_org_unit:
+        inp["org_unit"] = None
+    return {**record, "input": inp}
+
+
+class FanoutSink:
+    """Writes every record to several sinks (e.g. the local JSON-lines file and the shipper)."""
+
+    def __init__(self, sinks: Sequence[DecisionSink]) -> None:
+        self.sinks = tuple(sinks)
+
+    def write(self, record: dict[str, Any]) -> None:
+        for sink in self.sinks:
+            sink.write(record)
+
+
+Post = Callable[[bytes], int]
+
+
+class HttpShipper:
+    """Ships decision-log records to the kijun server (``POST /api/v1/access/decision-logs``).
+
+    * never blocks a decision: ``write`` only masks and puts the record on a bounded queue; when the
+      queue is full the record is dropped and counted (the local JSON-lines file still has it);
+    * a background thread sends batches of up to ``batch_size`` records, at least every
+      ``flush_seconds``;
+    * 5xx, 408, 429 and network errors are retried with exponential backoff up to ``max_attempts``;
+      other 4xx answers are final (the batch is counted as rejected);
+    * masking is applied before a record is queued, and shipping refuses to start without a
+      principal key, so plain user ids never leave the PDP.
+    """
+
+    def __init__(self, url: str, token: str, masking: MaskingRules, *, batch_size: int = 200,
+                 max_pending: int = 10_000, flush_seconds: float = 1.0, max_attempts: int = 5,
+                 backoff: float = 0.5, max_backoff: float = 30.0, timeout: float = 5.0,
+                 post: Post | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"decision-log URL must be http(s): {url!r}")
+        if masking.principal_key is None:
+            raise ValueError("decision-log shipping needs a masking key (principal ids are hashed before shipping)")
+        self.url, self._token, self._masking = url, token, masking
+        self._batch_size, self._flush_seconds = batch_size, flush_seconds
+        self._max_attempts, self._backoff, self._max_backoff = max_attempts, backoff, max_backoff
+        self._timeout = timeout
+        self._post = post or self._http_post
+        self._sleep = sleep
+        self.counters: Counter[str] = Counter()
+        self._queue: queue.Queue[dict[str, Any]] = queue.Queue(max_pending)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kijun-decision-shipper", daemon=True)
+        self._thread.start()
+
+    def write(self, record: dict[str, Any]) -> None:
+        try:
+            self._queue.put_nowait(mask_record(record, self._masking))
+        except queue.Full:
+            self.counters["dropped"] += 1
+
+    def _http_post(self, body: bytes) -> int:
+        request = urllib.request.Request(  # noqa: S310 - scheme checked in __init__
+            self.url, data=body, method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self._token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:  # noqa: S310
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+        except OSError:
+            return 0
+
+    def _send(self, batch: list[dict[str, Any]]) -> None:
+        body = json.dumps({"events": batch}, ensure_ascii=False, separators=(",", ":")).encode()
+        for attempt in range(self._max_attempts):
+            status = self._post(body)
+            if 200 <= status < 300:
+                self.counters["shipped"] += len(batch)
+                self.counters["batches"] += 1
+                return
+            if 400 <= status < 500 and status not in (408, 429):
+                self.counters["rejected"] += len(batch)
+                return
+            if attempt + 1 < self._max_attempts:
+                self.counters["retries"] += 1
+                if self._stop.wait(min(self._backoff * 2**attempt, self._max_backoff)):
+                    break
+        self.counters["failed"] += len(batch)
+
+    def _run(self) -> None:
+        while not (self._stop.is_set() and self._queue.empty()):
+            try:
+                first = self._queue.get(timeout=self._flush_seconds)
+            except queue.Empty:
+                continue
+            batch = [first]
+            while len(batch) < self._batch_size:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._send(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until every queued record was sent or given up; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Send what is queued (bounded by ``timeout``), then stop the thread."""
+        self.flush(timeout)
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def metrics_text(self) -> str:
+        lines = []
+        for name in ("shipped", "dropped", "rejected", "failed", "retries"):
+            metric = f"kijun_access_decision_log_{name}_total"
+            lines += [f"# TYPE {metric} counter", f"{metric} {self.counters[name]}"]
+        lines += ["# TYPE kijun_access_decision_log_queue gauge", f"kijun_access_decision_log_queue {self._queue.qsize()}"]
+        return "\n".join(lines) + "\n"
+
+
+__all__ = ["DecisionSink", "FanoutSink", "HttpShipper", "JsonLinesSink", "MaskingRules", "MemorySink", "log_record",
+           "mask_record"]

@@ -88,6 +88,7 @@ def create_app(
     poll_seconds: float = 0.0,
     signals_token: str | None = None,
     on_shutdown: Callable[[], None] | None = None,
+    extra_metrics: Callable[[], str] | None = None,
 ) -> Starlette:
     """Build the ASGI app around a PDP. The caller decides whether to load a policy first.
 
@@ -161,7 +162,8 @@ def create_app(
         return JSONResponse({"status": "ok", "policy_revision": pdp.revision, "last_error": pdp.last_error})
 
     async def metrics(request: Request) -> Response:
-        return PlainTextResponse(pdp.metrics_text(), media_type="text/plain; version=0.0.4")
+        text = pdp.metrics_text() + (extra_metrics() if extra_metrics is not None else "")
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -209,31 +211,65 @@ def app_from_env() -> Starlette:
 def app_from_settings(env: dict[str, str]) -> Starlette:
     """Build a loaded PDP app from settings: POLICY (dir) or BUNDLE (file/URL), PUBLIC_KEY (PEM
     path), DECISION_LOG (path), POLL (seconds), SIGNALS_TOKEN_FILE (path), WEBHOOK (URL),
-    LOG_SAMPLE (0..1). Raises RuntimeError when no policy can be loaded."""
+    LOG_SAMPLE (0..1); for the link to the kijun server: API_TOKEN_FILE (a ``kjp_…`` PDP token,
+    sent when polling an http(s) BUNDLE and when shipping), SHIP_URL (``…/api/v1/access/decision-logs``),
+    MASK_KEY_FILE (key for hashing user and session ids in every decision log; required for shipping),
+    DROP_ORG_UNIT (1: leave the user's unit out of logs). Keys missing from ``env`` are read from
+    ``KIJUN_ACCESS_*`` environment variables. Raises RuntimeError when no policy can be loaded."""
     from pathlib import Path
 
-    from .bundle import load_public_key
-    from .decision_log import JsonLinesSink
-    from .pdp import HttpBundleLoader, Loader, WebhookNotifier, dir_loader, file_bundle_loader
+    from .bundle import HttpBundlePoller, load_public_key
+    from .decision_log import DecisionSink, FanoutSink, HttpShipper, JsonLinesSink, MaskingRules
+    from .pdp import Loader, WebhookNotifier, dir_loader, file_bundle_loader
+
+    env = {**{k.removeprefix(ENV_PREFIX): v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}, **env}
+
+    def secret(name: str) -> str | None:
+        return Path(env[name]).read_text("utf-8").strip() if env.get(name) else None
 
     public_key = load_public_key(Path(env["PUBLIC_KEY"]).read_bytes()) if env.get("PUBLIC_KEY") else None
+    api_token = secret("API_TOKEN_FILE")
     loader: Loader
     if env.get("POLICY"):
         loader = dir_loader(Path(env["POLICY"]))
     elif env.get("BUNDLE", "").startswith(("http://", "https://")):
-        loader = HttpBundleLoader(env["BUNDLE"], public_key)
+        loader = HttpBundlePoller(env["BUNDLE"], public_key, token=api_token)
     elif env.get("BUNDLE"):
         loader = file_bundle_loader(Path(env["BUNDLE"]), public_key)
     else:
         raise RuntimeError("set KIJUN_ACCESS_POLICY or KIJUN_ACCESS_BUNDLE")
-    sink = JsonLinesSink.open(env["DECISION_LOG"]) if env.get("DECISION_LOG") else None
+    mask_key = secret("MASK_KEY_FILE")
+    masking = MaskingRules(principal_key=mask_key.encode() if mask_key else None,
+                           drop_org_unit=env.get("DROP_ORG_UNIT", "") in ("1", "true", "yes"))
+    sinks: list[DecisionSink] = []
+    closers: list[Callable[[], None]] = []
+    if env.get("DECISION_LOG"):
+        jsonl = JsonLinesSink.open(env["DECISION_LOG"])
+        sinks.append(jsonl)
+        closers.append(jsonl.close)
+    shipper: HttpShipper | None = None
+    if env.get("SHIP_URL"):
+        if not api_token:
+            raise RuntimeError("decision-log shipping (SHIP_URL) needs API_TOKEN_FILE with a PDP token")
+        if not mask_key:
+            raise RuntimeError("decision-log shipping (SHIP_URL) needs MASK_KEY_FILE: user ids are hashed before shipping")
+        shipper = HttpShipper(env["SHIP_URL"], api_token, masking)
+        sinks.append(shipper)
+        closers.append(shipper.close)
+    sink: DecisionSink | None = sinks[0] if len(sinks) == 1 else FanoutSink(sinks) if sinks else None
     notifier = WebhookNotifier(env["WEBHOOK"]) if env.get("WEBHOOK") else None
-    pdp = PDP(loader, sink=sink, on_revoke=notifier, log_sample=float(env.get("LOG_SAMPLE", "1")))
+    pdp = PDP(loader, sink=sink, masking=masking, on_revoke=notifier, log_sample=float(env.get("LOG_SAMPLE", "1")))
     if not pdp.reload():
         raise RuntimeError(f"cannot load policy: {pdp.last_error}")
-    token = Path(env["SIGNALS_TOKEN_FILE"]).read_text("utf-8").strip() if env.get("SIGNALS_TOKEN_FILE") else None
+    token = secret("SIGNALS_TOKEN_FILE")
+
+    def shutdown() -> None:
+        for close in closers:
+            close()
+
     return create_app(pdp, poll_seconds=float(env.get("POLL", "0")), signals_token=token,
-                      on_shutdown=sink.close if sink else None)
+                      on_shutdown=shutdown if closers else None,
+                      extra_metrics=shipper.metrics_text if shipper else None)
 
 
 __all__ = ["ENVOY_PREFIX", "ENV_PREFIX", "app_from_env", "app_from_settings", "create_app", "install_sighup_reload"]
