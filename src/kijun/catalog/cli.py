@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 from dataclasses import asdict
@@ -282,6 +283,8 @@ def import_official_cmd(
     as_json: JsonOpt = False,
     data: DataOpt = None,
     store: Annotated[bool, typer.Option("--store", help="Save the wording in kijun's database (never the repo).")] = False,
+    edition: Annotated[str | None, typer.Option(
+        help="With --store: save as this edition code (a new revision, e.g. r9) instead of the catalog's.")] = None,
 ) -> None:
     """Parse the official text into the catalog's ids and report unplaced blocks; --store saves it."""
     cat = _load(data)
@@ -293,8 +296,11 @@ def import_official_cmd(
         django_setup()
         from .store import store_official
 
-        res = store_official(imp, file.read_bytes(), actor_label="cli", cat=cat)
-        doc["stored"] = {"nodes": res.stored, "ignored_unknown_ids": res.ignored_unknown_ids}
+        if edition is not None and not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,15}", edition):
+            _fail(f"edition code {edition!r}: use lower-case letters, digits, '.', '_' or '-' (max 16)")
+        res = store_official(imp, file.read_bytes(), actor_label="cli", cat=cat, edition=edition)
+        doc["stored"] = {"nodes": res.stored, "ignored_unknown_ids": res.ignored_unknown_ids,
+                         "edition": edition or cat.edition.code}
     if as_json:
         _emit(doc)
         return
@@ -381,3 +387,36 @@ def validate_cmd(data: DataOpt = None, as_json: JsonOpt = False) -> None:
         return
     typer.echo(f"catalog {cat.edition.code} valid: " + ", ".join(f"{k} {v}" for k, v in cat.counts().items())
                + f"; draft summaries {drafts}")
+
+
+policy_app = typer.Typer(name="policy", help="The agency's 対策基準 (tailoring stored in kijun's database).",
+                         no_args_is_help=True, add_completion=False)
+app.add_typer(policy_app)
+
+
+@policy_app.command("export")
+def policy_export_cmd(
+    unit: Annotated[str, typer.Option("--unit", help="Code of the organisation (top-level unit).")],
+    fmt: Annotated[str, typer.Option("--format", help="oscal | csv | xlsx")] = "oscal",
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Export an organisation's 対策基準 as an OSCAL profile, CSV or XLSX."""
+    from ..cli.main import django_setup
+
+    django_setup()
+    from kijun.core.models import OrgUnit
+
+    from .services import EXPORT_FORMATS, export_policy, organisation_of
+
+    if fmt not in EXPORT_FORMATS:
+        _fail(f"unknown format {fmt!r}: use oscal, csv or xlsx")
+    if fmt == "xlsx" and out is None:
+        _fail("--format xlsx needs --out FILE")
+    found = OrgUnit.objects.filter(code=unit).first()
+    if found is None:
+        _fail(f"no organisation unit with code {unit!r}")
+    org = organisation_of(found)
+    if org.pk != found.pk:
+        typer.echo(f"note: {unit} belongs to {org.code}; exporting that organisation's 対策基準", err=True)
+    data, _ctype, _name = export_policy(org, fmt, datetime.now(UTC))
+    _write_out(data, out)

@@ -231,7 +231,8 @@ def _distance(a_id: str, b_id: str) -> int:
     return sum(abs(x[1] - y[1]) for x, y in zip(ka, kb, strict=False)) + abs(len(ka) - len(kb))
 
 
-def _change_json(c: Change) -> dict[str, object]:
+def change_json(c: Change) -> dict[str, object]:
+    """One change as the stable JSON object of ``diff --json``."""
     return {
         "type": c.type,
         "id": c.id,
@@ -252,12 +253,12 @@ def diff_result_json(
         "a": res.a,
         "b": res.b,
         "summary": {**res.counts, "unchanged": res.unchanged},
-        "changes": [_change_json(c) for c in res.changes],
+        "changes": [change_json(c) for c in res.changes],
     }
     if citations is not None:
         work = review_worklist(res, citations)
         doc["review"] = [
-            {"document": name, "changes": [_change_json(c) for c in work[name]]}
+            {"document": name, "changes": [change_json(c) for c in work[name]]}
             for name in citations if name in work
         ]
     return doc

@@ -174,6 +174,23 @@ class AgencyAddition(BaseModel):
     text_en: str = ""
 
 
+#: Ids of agency-specific clauses: a letter first and at least one hyphen ("DEMO-1", "MIC-4.2-1"), so they
+#: can never collide with the standard's ids (digits first) and stay valid OSCAL tokens.
+AGENCY_CLAUSE_ID = r"^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9][A-Za-z0-9.-]{0,40}$"
+
+
+class AgencyClause(BaseModel):
+    """An agency-specific clause with its own id, hung under a provision of the standard (``anchor``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=AGENCY_CLAUSE_ID)
+    anchor: str
+    title: str = Field(min_length=1)
+    text_ja: str = ""
+    text_en: str = ""
+
+
 class AgencyPolicy(BaseModel):
     """An agency's 対策基準 as a tailoring of the standard (input of :func:`profile_to_oscal`)."""
 
@@ -187,6 +204,8 @@ class AgencyPolicy(BaseModel):
     exclude: list[str] = []
     parameters: list[AgencyParameter] = []
     additions: list[AgencyAddition] = []
+    exclude_reasons: dict[str, str] = {}  # excluded id -> why it does not apply
+    clauses: list[AgencyClause] = []
 
 
 class PolicyError(ValueError):
@@ -200,6 +219,19 @@ def check_policy(policy: AgencyPolicy, cat: Catalog) -> list[str]:
     refs += [("exclude", i) for i in policy.exclude]
     refs += [(f"parameters[{k}].control", p.control) for k, p in enumerate(policy.parameters)]
     refs += [(f"additions[{k}].control", a.control) for k, a in enumerate(policy.additions)]
+    refs += [(f"clauses[{k}].anchor", c.anchor) for k, c in enumerate(policy.clauses)]
+    problems += [f"exclude_reasons: {nid!r} is not excluded" for nid in policy.exclude_reasons
+                 if nid not in policy.exclude]
+    seen: set[str] = set()
+    for c in policy.clauses:
+        if c.id in seen:
+            problems.append(f"clauses: duplicate id {c.id!r}")
+        seen.add(c.id)
+    params: set[tuple[str, str]] = set()
+    for p in policy.parameters:
+        if (p.control, p.id) in params:
+            problems.append(f"parameters: duplicate id {p.id!r} for {p.control!r}")
+        params.add((p.control, p.id))
     for where, nid in refs:
         if not is_valid(nid):
             problems.append(f"{where}: bad id syntax {nid!r}")
@@ -228,11 +260,14 @@ def profile_to_oscal(policy: AgencyPolicy, cat: Catalog, now: datetime) -> dict[
     else:
         imp["include-controls"] = [{"with-ids": [oscal_id(i) for i in selected_ids(policy, cat)]}]
     alters: dict[str, dict[str, Any]] = {}
+    set_params: list[dict[str, Any]] = []
     for p in policy.parameters:
         a = alters.setdefault(p.control, {"control-id": oscal_id(p.control), "adds": []})
+        pid = param_id(p.control, p.id)
         a["adds"].append({"position": "ending", "params": [
-            {"id": p.id, "label": p.label, "values": [p.value], "props": [_prop("label", p.control, ns=False)]}
+            {"id": pid, "label": p.label, "values": [p.value], "props": [_prop("label", p.control, ns=False)]}
         ]})
+        set_params.append({"param-id": pid, "label": p.label, "values": [p.value]})
     for k, add in enumerate(policy.additions):
         a = alters.setdefault(add.control, {"control-id": oscal_id(add.control), "adds": []})
         parts = []
@@ -244,6 +279,15 @@ def profile_to_oscal(policy: AgencyPolicy, cat: Catalog, now: datetime) -> dict[
                           "ns": NS, "prose": add.text_en})
         if parts:
             a["adds"].append({"position": "ending", "parts": parts})
+    for c in policy.clauses:
+        a = alters.setdefault(c.anchor, {"control-id": oscal_id(c.anchor), "adds": []})
+        a["adds"].append({"position": "ending", "parts": [_clause_part(c)]})
+    meta_props = [_prop("agency", policy.agency), _prop("base-edition", cat.edition.code)]
+    for nid in policy.exclude:
+        prop = _prop("excluded-control", nid)
+        if policy.exclude_reasons.get(nid):
+            prop["remarks"] = policy.exclude_reasons[nid]
+        meta_props.append(prop)
     profile: dict[str, Any] = {
         "uuid": _uuid("profile", policy.agency, policy.title, policy.version),
         "metadata": {
@@ -251,12 +295,33 @@ def profile_to_oscal(policy: AgencyPolicy, cat: Catalog, now: datetime) -> dict[
             "last-modified": _ts(now),
             "version": policy.version,
             "oscal-version": OSCAL_VERSION,
-            "props": [_prop("agency", policy.agency), _prop("base-edition", cat.edition.code)],
+            "props": meta_props,
         },
         "imports": [imp],
         "merge": {"as-is": True},
     }
     alter_list = [a for a in alters.values() if a["adds"]]
+    modify: dict[str, Any] = {}
+    if set_params:
+        modify["set-parameters"] = set_params
     if alter_list:
-        profile["modify"] = {"alters": alter_list}
+        modify["alters"] = alter_list
+    if modify:
+        profile["modify"] = modify
     return {"profile": profile}
+
+
+def param_id(control: str, local_id: str) -> str:
+    """Profile-wide unique OSCAL param id: the agency's short id scoped by its control."""
+    return f"{oscal_id(control)}_prm_{local_id}"
+
+
+def _clause_part(c: AgencyClause) -> dict[str, Any]:
+    """An agency clause as an ``agency-clause`` part (OSCAL profiles cannot add controls)."""
+    part: dict[str, Any] = {"id": f"agency-{c.id}", "name": "agency-clause", "ns": NS, "title": c.title,
+                            "props": [_prop("label", c.id, ns=False)]}
+    if c.text_ja:
+        part["prose"] = c.text_ja
+    if c.text_en:
+        part["parts"] = [{"id": f"agency-{c.id}-en", "name": "agency-clause-en", "ns": NS, "prose": c.text_en}]
+    return part

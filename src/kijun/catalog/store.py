@@ -64,14 +64,20 @@ class StoreResult:
 
 
 def store_official(imp: OfficialImport, raw: bytes, *, actor_label: str = "cli",
-                   cat: Catalog | None = None) -> StoreResult:
-    """Replace this edition's official wording with ``imp`` (one transaction, audited)."""
+                   cat: Catalog | None = None, edition: str | None = None) -> StoreResult:
+    """Replace one edition's official wording with ``imp`` (one transaction, audited).
+
+    Without ``edition`` the text is the catalog's own edition: only ids of the catalog are kept and
+    the search index is rebuilt.  With another ``edition`` code (a new revision of the standard) every
+    parsed id is kept — new ids are the point — so the revision diff and review worklist can use it.
+    """
     cat = cat or default_catalog()
-    edition = cat.edition.code
+    own = edition is None or edition == cat.edition.code
+    edition = cat.edition.code if edition is None else edition
     now = timezone.now()
     sha = hashlib.sha256(raw).hexdigest()
-    known = [nid for nid in imp.nodes if nid in cat]
-    unknown = sorted(nid for nid in imp.nodes if nid not in cat)
+    known = [nid for nid in imp.nodes if nid in cat or not own]
+    unknown = sorted(nid for nid in imp.nodes if nid not in cat) if own else []
     with transaction.atomic():
         before = OfficialText.objects.filter(edition=edition).count()
         OfficialText.objects.filter(edition=edition).delete()
@@ -84,7 +90,8 @@ def store_official(imp: OfficialImport, raw: bytes, *, actor_label: str = "cli",
                      actor_label=actor_label, before={"nodes": before},
                      after={"nodes": len(known), "source_sha256": sha, "layout": imp.layout,
                             "unplaced_blocks": len(imp.unplaced)})
-        rebuild_index(cat)
+        if own:
+            rebuild_index(cat)
     return StoreResult(len(known), unknown)
 
 
