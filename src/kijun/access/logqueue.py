@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from .decision_log import DecisionSink, MaskingRules, log_record
-from .model import AccessRequest
+from .model import AccessRequest, Decision
 from .verdict import Verdict
 
 
@@ -38,7 +38,9 @@ class LogEvent:
         self.masking = masking
 
     def record(self) -> dict[str, Any]:
-        return log_record(self.request, self.verdict.to_decision(), self.masking, metrics=self.metrics,
+        # log_record reads only attributes a Verdict has under the same names (see verdict.py),
+        # so the pydantic Decision need not be built.
+        return log_record(self.request, cast(Decision, self.verdict), self.masking, metrics=self.metrics,
                           path=self.path)
 
 

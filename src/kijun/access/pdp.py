@@ -23,7 +23,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .bundle import BundleError, Limits, read_bundle
-from .decision_log import DecisionSink, MaskingRules, log_record
+from .decision_log import DecisionSink, MaskingRules
 from .engine import Clock, Engine, IdFactory, PreparedPolicy, system_clock
 from .logqueue import LogEvent
 from .model import AccessRequest, Decision
@@ -212,8 +212,7 @@ class PDP:
             if self._submit is not None:
                 self._submit(LogEvent(effective, verdict, metrics, path, self._masking))
             else:
-                self._sink.write(log_record(effective, verdict.to_decision(), self._masking, metrics=metrics,
-                                            path=path))
+                self._sink.write(LogEvent(effective, verdict, metrics, path, self._masking).record())
         return verdict
 
     def decide(self, request: AccessRequest, path: str = "/v1/decide") -> Decision:

@@ -16,9 +16,12 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
-from .model import AccessRequest, Decision, RequestTime
+from pydantic import BaseModel
+
+from .model import AccessRequest, Authn, Decision, Device, Principal, RequestContext, RequestTime, Resource
 
 
 class Outcome:
@@ -41,14 +44,58 @@ class Outcome:
         return f"Outcome({self.decision!r}, {self.determining_policies!r})"
 
 
-def request_digest(request: AccessRequest, filled: RequestTime | None = None) -> str:
-    """SHA-256 of the canonical JSON of the request as decided (``filled``: the clock-derived
-    ``context.time`` when the PEP sent none)."""
+def canonical_json_reference(request: AccessRequest, filled: RequestTime | None = None) -> str:
+    """The canonical request JSON by definition: the model dump, sorted keys, no spaces, UTF-8."""
     data = request.model_dump()
     if filled is not None:
         data["context"]["time"] = {"hour": filled.hour, "weekday": filled.weekday}
-    raw = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_EXPECTED_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
+    AccessRequest: ("principal", "action", "resource", "context", "session_id"),
+    Principal: ("id", "roles", "org_unit", "disabled"),
+    Resource: ("id", "confidentiality", "integrity", "availability", "handling", "org_unit"),
+    RequestContext: ("network", "authn", "device", "time"),
+    Authn: ("mfa", "phishing_resistant"),
+    Device: ("id", "managed", "agency_furnished", "edr_running", "edr_healthy", "os_patch_age_days", "disk_encrypted"),
+    RequestTime: ("hour", "weekday"),
+}
+_STR = encode_basestring  # what json.dumps(ensure_ascii=False) uses for strings (C)
+_BOOL = {True: "true", False: "false"}
+
+
+def canonical_json_fast(request: AccessRequest, filled: RequestTime | None = None) -> str:
+    """Byte-identical to :func:`canonical_json_reference` for the current model, about 5× faster
+    (the keys are written in sorted order by hand; tests compare the two on generated requests)."""
+    p, r, c = request.principal, request.resource, request.context
+    a, d = c.authn, c.device
+    t = filled if filled is not None else c.time
+    when = "null" if t is None else f'{{"hour":{int(t.hour)},"weekday":{int(t.weekday)}}}'
+    session = "null" if request.session_id is None else _STR(request.session_id)
+    return (
+        f'{{"action":{_STR(request.action)},"context":{{"authn":{{"mfa":{_BOOL[a.mfa]},'
+        f'"phishing_resistant":{_BOOL[a.phishing_resistant]}}},"device":{{"agency_furnished":'
+        f'{_BOOL[d.agency_furnished]},"disk_encrypted":{_BOOL[d.disk_encrypted]},"edr_healthy":'
+        f'{_BOOL[d.edr_healthy]},"edr_running":{_BOOL[d.edr_running]},"id":{_STR(d.id)},"managed":'
+        f'{_BOOL[d.managed]},"os_patch_age_days":{int(d.os_patch_age_days)}}},"network":{_STR(c.network)},'
+        f'"time":{when}}},"principal":{{"disabled":{_BOOL[p.disabled]},"id":{_STR(p.id)},"org_unit":'
+        f'{_STR(p.org_unit)},"roles":[{",".join(map(_STR, p.roles))}]}},"resource":{{"availability":'
+        f'{int(r.availability)},"confidentiality":{int(r.confidentiality)},"handling":'
+        f'[{",".join(map(_STR, r.handling))}],"id":{_STR(r.id)},"integrity":{int(r.integrity)},'
+        f'"org_unit":{_STR(r.org_unit)}}},"session_id":{session}}}'
+    )
+
+
+# The hand-written form is only used while the model has exactly the fields it was written for.
+FAST_CANONICAL = all(tuple(model.model_fields) == fields for model, fields in _EXPECTED_FIELDS.items())
+canonical_json = canonical_json_fast if FAST_CANONICAL else canonical_json_reference
+
+
+def request_digest(request: AccessRequest, filled: RequestTime | None = None) -> str:
+    """SHA-256 of the canonical JSON of the request as decided (``filled``: the clock-derived
+    ``context.time`` when the PEP sent none)."""
+    return "sha256:" + hashlib.sha256(canonical_json(request, filled).encode()).hexdigest()
 
 
 def timestamp(now: datetime) -> str:
