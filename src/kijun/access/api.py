@@ -30,7 +30,7 @@ from kijun.core.permissions import access_for
 from kijun.core.roles import Perm
 from kijun.core.services import PermissionDeniedError
 from kijun.core.tokens import authenticate_token
-from kijun.web.pagination import Paging
+from kijun.web.pagination import MAX_LIMIT, MAX_OFFSET, Paging
 
 from . import services as svc
 from .logstore import IngestError, authenticate_pdp_token, filtered, ingest
@@ -169,12 +169,18 @@ def access_get_policy_set(request: HttpRequest, set_id: PathId) -> dict[str, Any
     return out
 
 
-@router.get("/access/policy-sets/{set_id}/revisions", response={200: list[RevisionOut], **ERRORS},
-            summary="Published revisions, newest first")
-@paginate(Paging)
-def access_list_revisions(request: HttpRequest, set_id: PathId) -> Any:
+class RevisionPage(Schema):
+    items: list[RevisionOut]
+    count: int
+
+
+@router.get("/access/policy-sets/{set_id}/revisions", response={200: RevisionPage, **ERRORS},
+            summary="Published revisions, newest first (limit/offset paging)")
+def access_list_revisions(request: HttpRequest, set_id: PathId, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     pset = get_object_or_404(_sets(request), pk=set_id)
-    return PolicyRevision.objects.filter(policy_set=pset).defer("bundle", "cedar_text", "rules_yaml", "routes_yaml")
+    limit, offset = min(max(limit, 1), MAX_LIMIT), min(max(offset, 0), MAX_OFFSET)
+    qs = PolicyRevision.objects.filter(policy_set=pset).defer("bundle", "cedar_text", "rules_yaml", "routes_yaml")
+    return {"items": list(qs[offset:offset + limit]), "count": qs.count()}
 
 
 @router.post("/access/policy-sets/{set_id}/decide", response={200: Decision, 409: ErrorOut, **ERRORS},

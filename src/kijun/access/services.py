@@ -184,7 +184,9 @@ def decide(pset: PolicySet, request: AccessRequest) -> Decision:
     built = build(pset)
     if not built.valid:
         raise PolicyError("; ".join(built.problems))
-    return Engine(PreparedPolicy.compile(built.source)).decide(request)
+    result: Any = Engine(PreparedPolicy.compile(built.source)).decide(request)
+    # the engine may answer with a lazy verdict (engine.py); the pages and the API show a Decision
+    return result.to_decision() if hasattr(result, "to_decision") else result  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------- changes
