@@ -128,10 +128,8 @@ def start_review(actor: User, org: OrgUnit, a: str, b: str, *, request: HttpRequ
     hits = review_worklist(res, {k: d.requirement_ids for k, d in docs.items()})
     policy = policy_of(org)
     rows = {r.clause_id: r for r in PolicyClause.objects.filter(policy=policy)} if policy.pk else {}
-    anchored: dict[str, list[str]] = {}
-    for r in rows.values():
-        if r.is_addition:
-            anchored.setdefault(r.anchor, []).append(r.clause_id)
+    # an agency clause is hit by any change at or below the provision it hangs under
+    anchored = review_worklist(res, {r.clause_id: [r.anchor] for r in rows.values() if r.is_addition})
     clauses = clause_targets(res)
     with transaction.atomic():
         run = ReviewRun.objects.create(org_unit=org, edition_a=a, edition_b=b, created_by=actor,
@@ -143,9 +141,9 @@ def start_review(actor: User, org: OrgUnit, a: str, b: str, *, request: HttpRequ
             tailored = cid in rows or bool(old_ids & set(rows))
             items.append(ReviewItem(run=run, target=ReviewItem.Target.CLAUSE, clause_id=cid, tailored=tailored,
                                     changes=[change_json(c) for c in cs]))
-            for add_id in anchored.get(cid, []):
-                items.append(ReviewItem(run=run, target=ReviewItem.Target.CLAUSE, clause_id=add_id, tailored=True,
-                                        changes=[change_json(c) for c in cs]))
+        for add_id, cs in anchored.items():
+            items.append(ReviewItem(run=run, target=ReviewItem.Target.CLAUSE, clause_id=add_id, tailored=True,
+                                    changes=[change_json(c) for c in cs]))
         ReviewItem.objects.bulk_create(items, batch_size=500)
         run.summary = {**run.summary, "documents": len(hits), "clauses": len(items) - len(hits),
                        "tailored_clauses": sum(1 for i in items if i.tailored)}

@@ -165,8 +165,9 @@ def policy_rows(cat: Catalog, clauses: Iterable[Clause]) -> list[dict[str, str]]
     by_id = {c.clause_id: c for c in clauses}
     additions: dict[str, list[Clause]] = {}
     for c in by_id.values():
-        if c.is_addition:
-            additions.setdefault(c.anchor, []).append(c)
+        if c.is_addition and c.anchor in cat:
+            below = cat.descendants(c.anchor)
+            additions.setdefault(below[-1].id if below else c.anchor, []).append(c)
     rows: list[dict[str, str]] = []
     for n in cat:
         if n.kind is NodeKind.REQUIREMENT or (n.id in by_id and n.kind in TAILORABLE):
