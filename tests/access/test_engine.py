@@ -194,3 +194,65 @@ def test_worse_posture_never_helps(engine: Engine, data: dict[str, Any]) -> None
     assert after == "deny"
     rank = {"deny": 0, "step_up": 1, "allow": 2}
     assert rank[after] <= rank[before]
+
+
+# ---------------------------------------------------------------- the slotted result
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
+_ID_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pid=_ID_TEXT, unit=_TEXT.filter(lambda s: len(s) <= 256), roles=st.lists(_TEXT, max_size=3),
+    handling=st.lists(st.sampled_from(HANDLING_RESTRICTIONS), max_size=3), session=st.none() | _ID_TEXT,
+    device=_ID_TEXT, network=st.sampled_from(NETWORKS), bools=st.lists(st.booleans(), min_size=9, max_size=9),
+    age=st.integers(0, 100_000), when=st.none() | st.tuples(st.integers(0, 23), st.integers(1, 7)),
+)
+def test_canonical_json_fast_is_byte_identical(pid: str, unit: str, roles: list[str], handling: list[str],
+                                               session: str | None, device: str, network: str, bools: list[bool],
+                                               age: int, when: tuple[int, int] | None) -> None:
+    from kijun.access.model import RequestTime
+    from kijun.access.verdict import FAST_CANONICAL, canonical_json_fast, canonical_json_reference
+
+    assert FAST_CANONICAL
+    request = AccessRequest.model_validate({
+        "principal": {"id": pid, "roles": roles, "org_unit": unit, "disabled": bools[0]},
+        "action": "read",
+        "resource": {"id": pid, "confidentiality": 2, "handling": handling, "org_unit": unit},
+        "context": {"network": network, "authn": {"mfa": bools[1], "phishing_resistant": bools[2]},
+                    "device": {"id": device, "managed": bools[3], "agency_furnished": bools[4], "edr_running": bools[5],
+                               "edr_healthy": bools[6], "os_patch_age_days": age, "disk_encrypted": bools[7]},
+                    "time": {"hour": when[0], "weekday": when[1]} if when and bools[8] else None},
+        "session_id": session,
+    })
+    assert canonical_json_fast(request) == canonical_json_reference(request)
+    filled = RequestTime(hour=3, weekday=6)
+    assert canonical_json_fast(request, filled) == canonical_json_reference(request, filled)
+
+
+def test_verdict_matches_the_decision_model(engine: Engine) -> None:
+    from kijun.access.model import Decision
+    from kijun.access.verdict import Verdict
+
+    verdict = engine.decide(make_request(context__network="telework"))
+    assert isinstance(verdict, Verdict)
+    decision = verdict.to_decision()
+    assert decision == Decision.model_validate(decision.model_dump())  # a valid contract object
+    assert verdict.model_dump(mode="json") == decision.model_dump(mode="json")
+    assert verdict.model_dump_json() == decision.model_dump_json()
+    assert (verdict.decision, verdict.obligations) == ("step_up", {"step_up": "mfa"})
+    verdict.obligations["step_up"] = "tampered"  # a copy: the shared outcome is not changed
+    assert engine.decide(make_request(context__network="telework")).obligations == {"step_up": "mfa"}
+    assert verdict.evaluated_at == "2026-01-06T01:00:00Z" and verdict.request_hash.startswith("sha256:")
+    with pytest.raises(AttributeError):
+        verdict.extra = 1  # type: ignore[attr-defined]
+
+
+def test_default_decision_ids_are_unique_per_engine(prepared: PreparedPolicy) -> None:
+    a, b = Engine(prepared, clock=lambda: NOW), Engine(prepared, clock=lambda: NOW)
+    ids_a = [a.decide(make_request()).decision_id for _ in range(100)]
+    ids_b = [b.decide(make_request()).decision_id for _ in range(100)]
+    assert len(set(ids_a + ids_b)) == 200
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids_a)

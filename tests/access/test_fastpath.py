@@ -1,9 +1,10 @@
 """Differential tests: the compiled fast path must decide exactly like Cedar (cedarpy).
 
-Compared on every golden case, on seeded random requests against the default policy, and on
-hypothesis-generated rule sets (random conditions over the whole vocabulary) with random requests.
-KIJUN_ACCESS_DIFF_N raises the number of seeded requests (default 10,000; the benchmark checks
-agreement on all of its requests too).
+Compared on every golden case, on seeded random requests against the default policy (full engine
+pair, request hash included), and on hypothesis-generated rule sets (random conditions over the
+whole vocabulary) with random requests; test_fastpath_bulk.py adds ≥ 100,000 generated requests
+per run in Cedar batches. KIJUN_ACCESS_DIFF_N raises the number of seeded requests here
+(default 2,000; the benchmark checks agreement on all of its requests too).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def test_every_golden_case_agrees(prepared: PreparedPolicy) -> None:
 def test_seeded_random_requests_agree(prepared: PreparedPolicy) -> None:
     fast, cedar = _pair(prepared)
     rng = random.Random(20260106)
-    n = int(os.environ.get("KIJUN_ACCESS_DIFF_N", "10000"))
+    n = int(os.environ.get("KIJUN_ACCESS_DIFF_N", "2000"))
     outcomes: set[str] = set()
     for _ in range(n):
         request = AccessRequest.model_validate(random_request(rng))
@@ -211,3 +212,69 @@ def test_hand_written_subset_agrees() -> None:
         data = random_request(rng)
         data["principal"]["roles"] = rng.sample([*ROLES, "guest"], rng.randrange(3))
         _same(fast, cedar_engine, AccessRequest.model_validate(data))
+
+
+# ---------------------------------------------------------------- the generated code itself
+
+
+def test_generated_source_has_no_policy_text_and_checks_hard_denies_first(prepared: PreparedPolicy) -> None:
+    assert prepared.fast is not None
+    source = prepared.fast.source
+    assert "def match_read(P, S, C, T, R):" in source and "if m: return m" in source
+    read = source.split("def match_read")[1].split("def ")[0]
+    lines = [line.strip() for line in read.splitlines()]
+    early = lines.index("if m: return m")
+    assert all("not D.edr_running" not in line for line in lines[early:])  # hard forbids come first
+    assert "description" not in source and "allow_staff" not in source
+
+
+def test_hostile_string_literals_stay_data() -> None:
+    hostile = 'x"); import os; os.system("echo pwned"); ("'
+    cedar = (
+        f'@id("a") permit (principal, action, resource) when {{ principal.org_unit == "{hostile.replace(chr(34), chr(92) + chr(34))}" }};\n'
+        '@id("b") permit (principal, action, resource) when { resource.org_unit == "\\n\\u{0}" };\n'
+        '@id("c") forbid (principal, action, resource) when { context.device.id == "pc\\u{a}1" };\n'
+    )
+    prepared = PreparedPolicy.compile(PolicySource(shipped_schema(), {"h.cedar": cedar}))
+    assert prepared.fast is not None and "os.system" not in prepared.fast.source.replace(repr(hostile), "")
+    fast, cedar_engine = _pair(prepared)
+    for unit in (hostile, "\\n\x00", "soumu"):
+        data = random_request(random.Random(3))
+        data["principal"]["org_unit"] = data["resource"]["org_unit"] = unit
+        _same(fast, cedar_engine, AccessRequest.model_validate(data))
+    data["principal"]["org_unit"] = hostile
+    assert fast.decide(AccessRequest.model_validate(data)).determining_policies[:1] in (("a",), ())
+
+
+def test_evaluation_error_fails_closed(prepared: PreparedPolicy, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert prepared.fast is not None
+    engine = Engine(prepared, clock=lambda: NOW, new_id=ids())
+
+    def broken(*_: object) -> int:
+        raise AttributeError("no such attribute")
+
+    monkeypatch.setitem(prepared.fast.matchers, "read", broken)
+    verdict = engine.decide(AccessRequest.model_validate(random_request(random.Random(5)) | {"action": "read"}))
+    assert verdict.decision == "deny" and verdict.determining_policies == ()
+    assert verdict.reasons == ("evaluation error: no such attribute",)
+
+
+def test_caches_are_bounded_and_stay_correct(prepared: PreparedPolicy, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Engine, "CACHE_LIMIT", 8)
+    fast, cedar = _pair(prepared)
+    rng = random.Random(11)
+    for k in range(60):
+        data = random_request(rng)
+        data["principal"]["roles"] = [f"x{k}", *rng.sample(ROLES, rng.randrange(3))]
+        _same(fast, cedar, AccessRequest.model_validate(data))
+    assert len(fast._roles) <= 8 and len(fast._outcomes) <= 8
+
+
+def test_time_from_the_clock_when_the_pep_sends_none(prepared: PreparedPolicy) -> None:
+    fast, cedar = _pair(prepared)
+    data = random_request(random.Random(8))
+    del data["context"]["time"]
+    request = AccessRequest.model_validate(data)
+    _same(fast, cedar, request)  # NOW is 10:00 JST on a Tuesday; the hash covers the filled time
+    with_time = AccessRequest.model_validate(data | {"context": data["context"] | {"time": {"hour": 10, "weekday": 2}}})
+    assert fast.decide(request).request_hash == fast.decide(with_time).request_hash

@@ -179,3 +179,75 @@ def test_app_from_settings(tmp_path: Path) -> None:
         assert ok.status_code == 200
         client.post("/v1/decide", json=make_request().model_dump(mode="json"))
     assert (tmp_path / "log.jsonl").read_text().count("\n") == 1
+
+
+# ---------------------------------------------------------------- hot path and deferred log
+
+
+def test_evaluate_and_decide_agree_and_log_the_same_records() -> None:
+    from kijun.access.decision_log import MemorySink
+    from kijun.access.logqueue import DeferredSink
+    from kijun.access.verdict import Verdict
+
+    from .conftest import ids
+
+    plain, inner = MemorySink(), MemorySink()
+    deferred = DeferredSink(inner, batch=3)
+    sync_pdp = PDP(lambda: default_source(), clock=lambda: NOW, new_id=ids(), sink=plain)
+    lazy_pdp = PDP(lambda: default_source(), clock=lambda: NOW, new_id=ids(), sink=deferred)
+    assert sync_pdp.reload() and lazy_pdp.reload()
+    requests = [make_request(), make_request(action="admin"), make_request(context__network="telework"),
+                make_request(session_id="s1")] * 3
+    for request in requests:
+        assert isinstance(lazy_pdp.evaluate(request), Verdict)
+        assert sync_pdp.decide(request).decision in ("allow", "deny", "step_up")
+    assert deferred.flush()
+    strip = [{**r, "metrics": {k: v for k, v in r["metrics"].items() if k != "timer_decide_us"}} for r in plain.records]
+    got = [{**r, "metrics": {k: v for k, v in r["metrics"].items() if k != "timer_decide_us"}} for r in inner.records]
+    assert got == strip and len(got) == len(requests)
+    assert lazy_pdp.counters["decision_allow"] == 6 and len(lazy_pdp.sessions) == 1
+    deferred.close()
+    deferred.submit(inner.records[0])  # type: ignore[arg-type]
+    assert deferred.dropped == 1  # closed: nothing more is accepted
+
+
+def test_deferred_sink_bounds_its_queue() -> None:
+    from kijun.access.decision_log import MaskingRules, MemorySink
+    from kijun.access.logqueue import DeferredSink, LogEvent
+
+    inner = MemorySink()
+    sink = DeferredSink(inner, max_pending=5, batch=10_000, interval=60)
+    pdp = PDP(lambda: default_source(), clock=lambda: NOW)
+    assert pdp.reload()
+    request = make_request(action="admin")
+    for _ in range(9):
+        sink.submit(LogEvent(request, pdp.evaluate(request), {}, "/v1/decide", MaskingRules(principal_key=b"k")))
+    assert sink.dropped == 4
+    assert sink.flush() and len(inner.records) == 5 and inner.records[0]["input"]["principal"].startswith("hmac:")
+    sink.close()
+
+
+def test_signal_version_in_the_log_and_no_clock_without_signals() -> None:
+    from kijun.access.decision_log import MemorySink
+    from kijun.access.reeval import Signal
+
+    reads = []
+
+    def clock() -> datetime:
+        reads.append(1)
+        return NOW
+
+    sink = MemorySink()
+    pdp = PDP(lambda: default_source(), clock=clock, sink=sink)
+    assert pdp.reload()
+    reads.clear()
+    pdp.evaluate(make_request(action="admin"))
+    assert len(reads) == 1  # the engine's clock reading only: the overlay is empty
+    assert sink.records[-1]["metrics"]["signal_version"] == 0.0
+    pdp.signal(Signal(kind="edr_alert", device_id="pc-1"))
+    verdict = pdp.evaluate(make_request())
+    assert verdict.decision == "deny" and "deny_edr_alert" in verdict.determining_policies
+    assert sink.records[-1]["metrics"]["signal_version"] == 1.0 and sink.records[-1]["metrics"]["signal_overlay"] == 1.0
+    pdp.signal(Signal(kind="edr_cleared", device_id="pc-1"))
+    assert pdp.evaluate(make_request()).decision == "allow"
+    assert "kijun_access_decision_log_dropped_total 0" in pdp.metrics_text()
