@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kijun.cloud.models import InformationSystem
@@ -316,6 +317,11 @@ class Remediation(models.Model):
     @property
     def outcome_name(self) -> str:
         return OUTCOME_NAME[self.outcome]
+
+    @property
+    def is_overdue(self) -> bool:
+        return (self.status in (self.Status.OPEN, self.Status.IN_PROGRESS) and self.due_on is not None
+                and self.due_on < timezone.localdate())
 
 
 class RemediationEvent(models.Model):
