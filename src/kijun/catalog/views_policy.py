@@ -156,6 +156,7 @@ def _history(policy_id: int | None, clause_id: str) -> list[dict[str, Any]]:
     if policy_id is None:
         return []
     out = []
+    # nosemgrep: kijun-unscoped-queryset-in-view -- policy_id comes from an organisation the user may see (_org)
     for ch in PolicyClauseChange.objects.filter(policy_id=policy_id, clause_id=clause_id)[:50]:
         fields = [{"label": FIELD_LABELS.get(f, f), "before": _show((ch.before or {}).get(f)),
                    "after": _show((ch.after or {}).get(f))} for f in changed_fields(ch.before, ch.after)]
@@ -179,6 +180,7 @@ def catalog_policy_clause(request: HttpRequest, unit: str, clause_id: str) -> Ht
     org = _org(request, unit)
     cat = default_catalog()
     policy = policy_of(org)
+    # nosemgrep: kijun-unscoped-queryset-in-view -- policy of an organisation the user may see (_org)
     row = (PolicyClause.objects.filter(policy=policy, clause_id=clause_id).select_related("updated_by").first()
            if policy.pk else None)
     is_addition = row is not None and row.is_addition
