@@ -102,7 +102,7 @@ JA = {
     'Versions': 'バージョン',
     'Vulnerabilities to act on (SSVC Act)': '直ちに対処すべき脆弱性（SSVC Act）',
     'Vulnerability': '脆弱性',
-    'Vulnerability management': '脆弱性管理',
+    'Vulnerability management': '脆弱性対応',
     'What': '内容',
     'Why it matched': '該当と判定した理由',
     "Windows programs whose name was mapped to a CPE with confidence below %(low)s (e.g. the publisher did not match, or the vendor's version naming differs from NVD's). Check these findings by hand.": '名称からCPEへの対応付けの確度が %(low)s 未満のWindowsプログラムです（発行元が一致しない、製品の版の呼び方がNVDと異なる等）。これらの検出は人手で確認してください。',
