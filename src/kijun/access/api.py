@@ -35,7 +35,7 @@ from kijun.web.pagination import MAX_LIMIT, MAX_OFFSET, Paging
 from . import services as svc
 from .logstore import IngestError, authenticate_pdp_token, filtered, ingest
 from .model import AccessRequest, Decision
-from .models import DecisionLogEntry, PdpToken, PolicyRevision, PolicySet
+from .models import DecisionLogEntry, PdpToken, PolicySet
 from .policy import PolicyError
 
 router = Router(tags=["access"])
@@ -179,7 +179,7 @@ class RevisionPage(Schema):
 def access_list_revisions(request: HttpRequest, set_id: PathId, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     pset = get_object_or_404(_sets(request), pk=set_id)
     limit, offset = min(max(limit, 1), MAX_LIMIT), min(max(offset, 0), MAX_OFFSET)
-    qs = PolicyRevision.objects.filter(policy_set=pset).defer("bundle", "cedar_text", "rules_yaml", "routes_yaml")
+    qs = pset.revisions.filter().defer("bundle", "cedar_text", "rules_yaml", "routes_yaml")
     return {"items": list(qs[offset:offset + limit]), "count": qs.count()}
 
 
@@ -206,14 +206,14 @@ def access_bundle(request: HttpRequest, policy_set: str = "") -> HttpResponse:
     if getattr(request, "pdp_token", None) is None and not access_for(request.user).has(Perm.ACCESS_VIEW):
         raise PermissionDeniedError(Perm.ACCESS_VIEW.value)
     pset = _pick_set(request, policy_set[:64])
-    rev = PolicyRevision.objects.filter(policy_set=pset).only("bundle_sha256", "number").order_by("-number").first()
+    rev = pset.revisions.filter().only("bundle_sha256", "number").order_by("-number").first()
     if rev is None:
         raise HttpError(404, "the policy set has no published revision")
     etag = f'"{rev.bundle_sha256}"'
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         resp = HttpResponse(status=304)
     else:
-        data = PolicyRevision.objects.filter(pk=rev.pk).values_list("bundle", flat=True).get()
+        data = pset.revisions.filter(pk=rev.pk).values_list("bundle", flat=True).get()
         resp = HttpResponse(bytes(data), content_type="application/gzip")
     resp["ETag"] = etag
     resp["X-Kijun-Policy-Revision-Number"] = str(rev.number)

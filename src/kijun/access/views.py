@@ -34,7 +34,7 @@ from .forms import (
 )
 from .logstore import issue_pdp_token, revoke_pdp_token
 from .model import AccessRequest
-from .models import PdpToken, PolicyRevision, PolicyRule, PolicySet, ProtectedResource
+from .models import PolicyRevision, PolicyRule, PolicySet, ProtectedResource
 from .policy import PolicyError
 from .rules import Rule, rule_to_cedar
 
@@ -57,6 +57,7 @@ def access_index(request: HttpRequest) -> HttpResponse:
     acc = access_for(request.user)
     sets = acc.scoped(PolicySet.objects.select_related("org_unit"), Perm.ACCESS_VIEW, "org_unit")
     page = Paginator(sets, PAGE_SIZE).get_page(request.GET.get("page"))
+    # nosemgrep: kijun-unscoped-queryset-in-view -- revisions of the page's sets, which are scoped above
     latest = {r.policy_set_id: r for r in PolicyRevision.objects.filter(policy_set__in=[s.pk for s in page])
               .order_by("policy_set_id", "-number").defer("bundle", "cedar_text", "rules_yaml", "routes_yaml")}
     for s in page:
@@ -86,13 +87,13 @@ def access_set_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pset = _set(request, pk)
     acc = access_for(request.user)
     built = svc.build(pset)
-    revisions = PolicyRevision.objects.filter(policy_set=pset).select_related("published_by").defer(
+    revisions = pset.revisions.filter().select_related("published_by").defer(
         "bundle", "cedar_text", "rules_yaml", "routes_yaml")[:20]
     can_manage = acc.has(Perm.ACCESS_MANAGE, pset.org_unit)
     return render(request, "access/set_detail.html", {
         "pset": pset, "rules": pset.rules.all(), "resources": pset.resources.all(), "built": built,
         "revisions": revisions, "can_manage": can_manage, "publish_form": PublishForm(),
-        "tokens": PdpToken.objects.filter(policy_set=pset)[:50] if can_manage else [],
+        "tokens": pset.pdp_tokens.all()[:50] if can_manage else [],
         "latest": revisions[0] if revisions else None,
     })
 
@@ -141,7 +142,7 @@ def access_set_cedar(request: HttpRequest, pk: int) -> HttpResponse:
 @require_perm(Perm.ACCESS_MANAGE)
 def access_rule_edit(request: HttpRequest, pk: int, rule_pk: int | None = None) -> HttpResponse:
     pset = _set(request, pk, Perm.ACCESS_MANAGE)
-    rule = get_object_or_404(PolicyRule.objects.filter(policy_set=pset), pk=rule_pk) if rule_pk else PolicyRule()
+    rule = get_object_or_404(pset.rules.all(), pk=rule_pk) if rule_pk else PolicyRule()
     others = list(pset.rules.exclude(pk=rule.pk).values_list("rule_id", flat=True))
     status = 200
     if request.method == "POST":
@@ -187,7 +188,7 @@ def access_rule_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @require_perm(Perm.ACCESS_MANAGE)
 def access_rule_delete(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
     pset = _set(request, pk, Perm.ACCESS_MANAGE)
-    rule = get_object_or_404(PolicyRule.objects.filter(policy_set=pset), pk=rule_pk)
+    rule = get_object_or_404(pset.rules.all(), pk=rule_pk)
     try:
         svc.delete_rule(request.user, pset, rule, request=request, expected_version=_version(request))  # type: ignore[arg-type]
     except ConflictError:
@@ -202,7 +203,7 @@ def access_rule_delete(request: HttpRequest, pk: int, rule_pk: int) -> HttpRespo
 @require_perm(Perm.ACCESS_MANAGE)
 def access_resource_edit(request: HttpRequest, pk: int, res_pk: int | None = None) -> HttpResponse:
     pset = _set(request, pk, Perm.ACCESS_MANAGE)
-    res = (get_object_or_404(ProtectedResource.objects.filter(policy_set=pset), pk=res_pk)
+    res = (get_object_or_404(pset.resources.all(), pk=res_pk)
            if res_pk else ProtectedResource(policy_set=pset))
     form = ResourceForm(request.POST or None, instance=res)
     if request.method == "POST" and form.is_valid():
@@ -223,7 +224,7 @@ def access_resource_edit(request: HttpRequest, pk: int, res_pk: int | None = Non
 @require_perm(Perm.ACCESS_MANAGE)
 def access_resource_delete(request: HttpRequest, pk: int, res_pk: int) -> HttpResponse:
     pset = _set(request, pk, Perm.ACCESS_MANAGE)
-    res = get_object_or_404(ProtectedResource.objects.filter(policy_set=pset), pk=res_pk)
+    res = get_object_or_404(pset.resources.all(), pk=res_pk)
     try:
         svc.delete_resource(request.user, pset, res, request=request, expected_version=_version(request))  # type: ignore[arg-type]
     except ConflictError:
@@ -279,7 +280,7 @@ def access_revision_detail(request: HttpRequest, pk: int) -> HttpResponse:
     revs = acc.scoped(PolicyRevision.objects.select_related("policy_set", "published_by"), Perm.ACCESS_VIEW,
                       "policy_set__org_unit")
     rev = get_object_or_404(revs, pk=pk)
-    others = PolicyRevision.objects.filter(policy_set=rev.policy_set).exclude(pk=rev.pk).only("number")
+    others = rev.policy_set.revisions.filter().exclude(pk=rev.pk).only("number")
     against_raw = request.GET.get("against", "")
     against = (others.filter(number=int(against_raw)).first() if against_raw.isdigit() else
                others.filter(number__lt=rev.number).order_by("-number").first())
@@ -324,7 +325,7 @@ def access_token_new(request: HttpRequest, pk: int) -> HttpResponse:
 @require_perm(Perm.ACCESS_MANAGE)
 def access_token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
     pset = _set(request, pk, Perm.ACCESS_MANAGE)
-    token = get_object_or_404(PdpToken.objects.filter(policy_set=pset), pk=token_pk)
+    token = get_object_or_404(pset.pdp_tokens.all(), pk=token_pk)
     revoke_pdp_token(request.user, token, request=request)  # type: ignore[arg-type]
     messages.success(request, _("Token revoked."))
     return redirect("access_set_detail", pk=pset.pk)
