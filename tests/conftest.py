@@ -35,11 +35,20 @@ def _isolated_data_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.
 
 
 @pytest.fixture
-def demo(db: None) -> dict[str, object]:
+def demo(db: None, request: pytest.FixtureRequest) -> dict[str, object]:
+    """The demo organisation, plus the demo records of the domain under test (tests/<domain>/...) only.
+
+    Loading every domain's demo data for every test would cost seconds per test; a test that needs
+    another domain's demo records calls ``load_demo(domains=[...])`` itself.
+    """
+    from django.conf import settings
+
     from kijun.core.demo import load_demo
     from kijun.core.models import OrgUnit, User
 
-    logins = {d.username: d.password for d in load_demo()}
+    parts = Path(str(request.node.path)).resolve().relative_to(Path(__file__).resolve().parent).parts
+    domains = [parts[0]] if len(parts) > 1 and parts[0] in settings.DOMAIN_APPS else []
+    logins = {d.username: d.password for d in load_demo(domains=domains)}
     return {
         "passwords": logins,
         "users": {u.username: u for u in User.objects.all()},

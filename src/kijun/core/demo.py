@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import import_module
 from importlib.util import find_spec
@@ -74,19 +75,24 @@ def _save_passwords(pw: dict[str, str]) -> None:
         json.dump(pw, fh)
 
 
-def _load_domain_demos(units: dict[str, OrgUnit]) -> None:
+def _load_domain_demos(units: dict[str, OrgUnit], domains: Iterable[str] | None) -> None:
     """Let each domain app add its own idempotent demo records (``kijun.<domain>.demo.load_demo(units)``).
 
     Domains own their demo data so that the core loader never imports domain models; each loader must
     create only what is missing, like this one.
     """
-    for domain in settings.DOMAIN_APPS:
+    wanted = settings.DOMAIN_APPS if domains is None else [d for d in settings.DOMAIN_APPS if d in set(domains)]
+    for domain in wanted:
         if find_spec(f"kijun.{domain}.demo") is not None:
             import_module(f"kijun.{domain}.demo").load_demo(units)
 
 
-def load_demo() -> list[DemoLogin]:
-    """Create what is missing; never duplicate; return the demo logins."""
+def load_demo(domains: Iterable[str] | None = None) -> list[DemoLogin]:
+    """Create what is missing; never duplicate; return the demo logins.
+
+    ``domains`` limits which domain apps add their demo records (None: all of them, as ``make run`` does;
+    the test fixture passes only the domain under test, which keeps thousands of tests fast).
+    """
     passwords = _load_passwords()
     changed = False
     with transaction.atomic():
@@ -121,7 +127,7 @@ def load_demo() -> list[DemoLogin]:
                     audit.record("role.grant", "role_assignment", _ra.pk, str(_ra), actor_label="demo-loader",
                                  after={"user": username, "role": role_code, "unit": scope})
             out.append(DemoLogin(username, passwords[username], display, ", ".join(r for r, _ in roles)))
-        _load_domain_demos(units)
+        _load_domain_demos(units, domains)
     if changed:
         _save_passwords(passwords)
     return out
