@@ -54,6 +54,12 @@ API_ROUTES = [
     Route("cloud_get_application", Perm.CLOUD_VIEW, "cloud_application", anon=401),
     Route("cloud_list_register", Perm.CLOUD_VIEW, anon=401),
     Route("cloud_export_register", Perm.CLOUD_VIEW, anon=401, query="format=csv"),
+    Route("cloud_list_assets", Perm.CLOUD_VIEW, anon=401),
+    Route("cloud_list_assets", Perm.CLOUD_VIEW, anon=401, query="flag=protected&restriction=no_copy"),
+    Route("cloud_export_assets", Perm.CLOUD_VIEW, anon=401, query="format=xlsx"),
+    Route("cloud_get_asset", Perm.CLOUD_VIEW, "cloud_asset", anon=401),
+    Route("cloud_get_standard", Perm.CLOUD_VIEW, anon=401),
+    Route("cloud_export_systems", Perm.CLOUD_VIEW, anon=401, query="format=xlsx"),
 ]
 
 EXEMPT = {

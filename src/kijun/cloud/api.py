@@ -21,28 +21,24 @@ from kijun.core.roles import Perm
 from kijun.web.pagination import Paging
 
 from .approval import ApprovalError
-from .models import InformationSystem, RegisterEntry, UseApplication
+from .info.api import router as info_router
+from .ledger.api import SystemIn, SystemOut, save_system_from
+from .ledger.api import router as ledger_router
+from .models import InformationAsset, InformationSystem, RegisterEntry, UseApplication
 from .register import dump_csv, dump_yaml
-from .request import UseRequest
-from .services import decide_application, submit_application, today
+from .request import InformationItem, UseRequest
+from .services import (
+    decide_application,
+    information_items,
+    submit_application,
+    submit_draft,
+    today,
+    withdraw_application,
+)
 
 router = Router(tags=["cloud"])
-
-
-class SystemOut(Schema):
-    id: int
-    name: str
-    code: str
-    org_unit_id: int
-    owner_id: int | None
-    system_class: str
-    description: str
-    cloud_services: list[str]
-    version: int
-
-    @staticmethod
-    def resolve_cloud_services(obj: InformationSystem) -> list[str]:
-        return obj.service_list()
+router.add_router("", info_router)
+router.add_router("", ledger_router)
 
 
 @router.get("/cloud/systems", response={200: list[SystemOut], **ERRORS}, summary="Information systems in your scope")
@@ -55,10 +51,25 @@ def cloud_list_systems(request: HttpRequest, q: str = "") -> Any:
     return qs
 
 
-@router.get("/cloud/systems/{system_id}", response={200: SystemOut, **ERRORS})
+@router.get("/cloud/systems/{int:system_id}", response={200: SystemOut, **ERRORS})
 def cloud_get_system(request: HttpRequest, system_id: PathId) -> InformationSystem:
     acc = need(request, Perm.CLOUD_VIEW)
     return get_object_or_404(acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_VIEW, "org_unit"), pk=system_id)
+
+
+@router.post("/cloud/systems", response={201: SystemOut, 409: ErrorOut, **ERRORS},
+             summary="Register an information system in the ledger")
+def cloud_create_system(request: HttpRequest, body: SystemIn) -> Status[Any]:
+    return save_system_from(request, InformationSystem(), body)
+
+
+@router.put("/cloud/systems/{int:system_id}", response={200: SystemOut, 409: ErrorOut, **ERRORS},
+            summary="Update a ledger entry (optimistic version)")
+def cloud_update_system(request: HttpRequest, system_id: PathId, body: SystemIn) -> Status[Any]:
+    acc = need(request, Perm.CLOUD_MANAGE)
+    system = get_object_or_404(acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_MANAGE, "org_unit"),
+                               pk=system_id)
+    return save_system_from(request, system, body)
 
 
 class ApplicationOut(Schema):
@@ -81,6 +92,11 @@ class ApplicationOut(Schema):
     exception_reference: str
     version: int
     created_at: dt.datetime
+    information_assets: list[str] = Field(..., description="codes of the information assets it concerns")
+
+    @staticmethod
+    def resolve_information_assets(obj: UseApplication) -> list[str]:
+        return sorted(a.code for a in obj.information_assets.all())
 
 
 class ApplicationDetailOut(ApplicationOut):
@@ -88,10 +104,25 @@ class ApplicationDetailOut(ApplicationOut):
     assessment: dict[str, Any] = Field(..., description="kijun.cloud.assessment/v1 document")
 
 
+class ApplicationRequest(UseRequest):
+    """A use request whose ``information`` may be left empty when ``information_asset_ids`` name it."""
+
+    information: tuple[InformationItem, ...] = ()
+
+
 class ApplicationIn(Schema):
     unit_id: BodyId
     system_id: BodyId | None = None
-    request: UseRequest = Field(..., description="a use request as in `kijun cloud assess` (docs/cloud.md)")
+    information_asset_ids: list[BodyId] = Field(
+        default_factory=list, max_length=100,
+        description="recorded information assets; their classification is added to request.information")
+    draft: bool = Field(False, description="save as a draft (assessed, but not submitted for a decision)")
+    request: ApplicationRequest = Field(..., description="a use request as in `kijun cloud assess` (docs/cloud.md)")
+
+
+class WithdrawIn(Schema):
+    reason: str = Field("", max_length=2000)
+    version: int | None = None
 
 
 class DecisionIn(Schema):
@@ -145,7 +176,7 @@ def cloud_get_application(request: HttpRequest, application_id: PathId) -> UseAp
 
 
 @router.post("/cloud/applications", response={201: ApplicationDetailOut, 409: ErrorOut, **ERRORS},
-             summary="Submit a use application; the engine's assessment is returned")
+             summary="Submit a use application (or save a draft); the engine's assessment is returned")
 def cloud_create_application(request: HttpRequest, body: ApplicationIn) -> Status[Any]:
     acc = need(request, Perm.CLOUD_APPLY)
     unit = get_object_or_404(acc.units(Perm.CLOUD_APPLY), pk=body.unit_id)
@@ -153,12 +184,52 @@ def cloud_create_application(request: HttpRequest, body: ApplicationIn) -> Statu
     if body.system_id is not None:
         system = get_object_or_404(acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_VIEW, "org_unit"),
                                    pk=body.system_id)
+    visible = acc.scoped(InformationAsset.objects.all(), Perm.CLOUD_VIEW, "org_unit")
+    assets = list(visible.filter(pk__in=body.information_asset_ids))
+    if len(assets) != len(set(body.information_asset_ids)):
+        return Status(422, {"detail": "an information asset id is unknown or outside your scope", "code": "invalid"})
+    data = body.request.model_dump(mode="json")
+    data["information"] = [*information_items(assets), *data.get("information", [])]
+    if not data["information"]:
+        return Status(422, {"detail": "name the information: request.information or information_asset_ids",
+                            "code": "invalid"})
     try:
-        app, _result = submit_application(request.user, body.request, unit=unit, system=system,  # type: ignore[arg-type]
-                                          request=request)
+        app, _result = submit_application(request.user, UseRequest.model_validate(data), unit=unit,  # type: ignore[arg-type]
+                                          system=system, request=request, draft=body.draft, assets=assets)
     except ValueError as exc:  # a handling restriction outside the agency's vocabulary
         return Status(409, {"detail": str(exc)[:500], "code": "unknown_restriction"})
     return Status(201, app)
+
+
+def _own(request: HttpRequest, application_id: int) -> UseApplication:
+    acc = need(request, Perm.CLOUD_APPLY)
+    return get_object_or_404(acc.scoped(UseApplication.objects.filter(applicant=request.user), Perm.CLOUD_APPLY,
+                                        "org_unit"), pk=application_id)
+
+
+@router.post("/cloud/applications/{application_id}/submit",
+             response={200: ApplicationDetailOut, 409: ErrorOut, **ERRORS},
+             summary="Submit one's own draft (re-assessed today); 409 `not_a_draft` otherwise")
+def cloud_submit_application(request: HttpRequest, application_id: PathId, body: WithdrawIn) -> Status[Any]:
+    app = _own(request, application_id)
+    try:
+        app = submit_draft(request.user, app, request=request, expected_version=body.version)  # type: ignore[arg-type]
+    except ApprovalError as exc:
+        return Status(409, {"detail": str(exc), "code": "not_a_draft"})
+    return Status(200, app)
+
+
+@router.post("/cloud/applications/{application_id}/withdraw",
+             response={200: ApplicationDetailOut, 409: ErrorOut, **ERRORS},
+             summary="Withdraw one's own draft or submitted application; 409 `already_decided` otherwise")
+def cloud_withdraw_application(request: HttpRequest, application_id: PathId, body: WithdrawIn) -> Status[Any]:
+    app = _own(request, application_id)
+    try:
+        app = withdraw_application(request.user, app, reason=body.reason, request=request,  # type: ignore[arg-type]
+                                   expected_version=body.version)
+    except ApprovalError as exc:
+        return Status(409, {"detail": str(exc), "code": "already_decided"})
+    return Status(200, app)
 
 
 def _decide(request: HttpRequest, application_id: int, body: DecisionIn, approve_it: bool) -> Status[Any]:

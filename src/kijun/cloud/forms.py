@@ -43,7 +43,8 @@ class SystemForm(forms.ModelForm):  # type: ignore[type-arg]
         self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
         current = self.instance.system_class if self.instance.pk else None
         if current and current not in {c for c, _label in classes}:  # a class the standard no longer has
-            classes = [*classes, (current, f"{current} ({_('not in the current standard')})")]
+            stale = str(_("not in the current standard"))
+            classes = [*classes, (current, f"{current} ({stale})")]
         self.fields["system_class"].choices = classes  # type: ignore[attr-defined]
         self.fields["business_impact"].required = False  # blank keeps the model default (low)
         if not self.instance.pk and classes:

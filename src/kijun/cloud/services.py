@@ -8,6 +8,7 @@ engine (Engine.assess, approval.approve) so UI, API and CLI decide alike.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -61,6 +62,15 @@ def ismap_policy() -> UploadPolicy:
 def engine() -> Engine:
     """The engine with the shipped rules, duties, vocabulary and policy (immutable, built once)."""
     return Engine.default()
+
+
+def warn_days() -> int:
+    """The ISMAP expiry warning window: KIJUN_CLOUD_ISMAP_WARN_DAYS (Django setting, else the environment),
+    else the agency policy's ``expiry_warning_days`` (90), so warnings and the engine's "expiring" agree."""
+    raw = getattr(settings, "KIJUN_CLOUD_ISMAP_WARN_DAYS", None) or os.environ.get("KIJUN_CLOUD_ISMAP_WARN_DAYS")
+    if raw is not None and str(raw).strip().isdigit():
+        return int(str(raw).strip())
+    return engine().policy.expiry_warning_days
 
 
 def _require(actor: User, perm: Perm, unit: OrgUnit | None) -> None:

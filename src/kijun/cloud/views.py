@@ -3,6 +3,9 @@ engine's assessment and the permitting authority's decision, register export, IS
 
 from __future__ import annotations
 
+import datetime as dt
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -48,6 +51,7 @@ from .services import (
     submit_draft,
     today,
     update_draft,
+    warn_days,
     withdraw_application,
 )
 
@@ -74,6 +78,13 @@ def cloud_index(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in RegisterEntry.Status.values:
         entries = entries.filter(status=status)
+    overdue_only = request.GET.get("overdue") == "1"
+    if overdue_only:  # dashboard card: services with open lifecycle duties past their date
+        entries = entries.filter(lifecycle_items__status="open", lifecycle_items__due_on__lt=today()).distinct()
+    ismap_only = request.GET.get("ismap") == "expiring"
+    if ismap_only:  # dashboard card: approved services whose ISMAP registration lapsed or expires soon
+        entries = entries.filter(status=RegisterEntry.Status.APPROVED, ismap_expires_on__lte=today() + dt.timedelta(
+            days=warn_days())).exclude(ismap_number="")
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     apps = acc.scoped(UseApplication.objects.all(), Perm.CLOUD_VIEW, "org_unit")
     # nosemgrep: kijun-unscoped-queryset-in-view -- overdue duties of the agency-wide register
@@ -84,7 +95,9 @@ def cloud_index(request: HttpRequest) -> HttpResponse:
     # nosemgrep: kijun-unscoped-queryset-in-view -- counts of the agency-wide register
     counts = dict(RegisterEntry.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     return render(request, "cloud/index.html", {
-        "page": page, "q": q, "status": status,
+        "page": page, "q": q, "status": status, "overdue_only": overdue_only, "ismap_only": ismap_only,
+        "pager_query": urlencode({k: v for k, v in (("q", q), ("status", status), ("overdue", "1" if overdue_only else ""),
+                                                    ("ismap", "expiring" if ismap_only else "")) if v}),
         "statuses": [(code, label, counts.get(code, 0)) for code, label in RegisterEntry.Status.choices],
         "pending": apps.filter(status=UseApplication.Status.SUBMITTED).count(),
         "systems": acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_VIEW, "org_unit").count(),

@@ -24,8 +24,8 @@ AVAILABILITY = [(1, _("1 - an outage would not seriously affect anyone")),
 def restriction_choices() -> list[tuple[str, str]]:
     """Standard restrictions first, then the agency's own labels, as "日本語 (English)"."""
     items = sorted(vocabulary().items, key=lambda r: (not r.standard, r.code))
-    return [(r.code, f"{r.name_ja} ({r.name_en})" + ("" if r.standard else f" — {_('agency label')}"))
-            for r in items]
+    own = str(_("agency label"))
+    return [(r.code, f"{r.name_ja} ({r.name_en})" + ("" if r.standard else f" — {own}")) for r in items]
 
 
 class AssetForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -61,7 +61,8 @@ def save_asset(actor: User, asset: InformationAsset, systems: list[InformationSy
                action: str = "", extra: dict[str, Any] | None = None) -> InformationAsset:
     """Create or update an asset (and its system links when ``systems`` is given)."""
     _require(actor, Perm.INFO_CLASSIFY, asset.org_unit)
-    vocabulary().resolve_all(asset.handling_restrictions)  # only codes of the vocabulary are stored
+    # only codes of the vocabulary are stored, sorted and unique (labels are resolved to codes)
+    asset.handling_restrictions = list(vocabulary().resolve_all(asset.handling_restrictions))
     asset.full_clean(exclude=["systems", "guide_answers", "classified_by"])
     with transaction.atomic():
         before = None
