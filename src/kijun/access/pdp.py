@@ -30,7 +30,7 @@ from .model import AccessRequest, Decision
 from .pep import PepError, RouteTable, load_routes
 from .policy import PolicyError, PolicySource, load_policy_dir
 from .reeval import Reevaluation, SessionRegistry, Signal, SignalOverlay, reevaluate
-from .verdict import Verdict, sequential_ids
+from .verdict import Verdict
 
 Loader = Callable[[], PolicySource | None]
 _COUNTER = {"allow": "decision_allow", "deny": "decision_deny", "step_up": "decision_step_up"}
@@ -155,7 +155,7 @@ class PDP:
     ) -> None:
         self._loader = loader
         self._clock = clock
-        self._new_id = new_id or sequential_ids()
+        self._new_id = new_id
         self._sink = sink
         self._submit = getattr(sink, "submit", None)
         self._masking = masking or MaskingRules()
@@ -200,7 +200,7 @@ class PDP:
         started = perf_counter()
         effective = self.overlay.apply(request)
         verdict = engine.decide(effective)
-        elapsed = perf_counter() - started
+        elapsed = perf_counter() - started  # two timer reads (~0.1 µs): kept for the log's timer metric
         outcome = verdict.decision
         self.counters[_COUNTER[outcome]] += 1
         if effective.session_id is not None:

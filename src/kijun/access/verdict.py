@@ -11,10 +11,9 @@ pydantic model for everything that wants the contract type; ``model_dump`` match
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
 from typing import Any
@@ -102,20 +101,44 @@ def timestamp(now: datetime) -> str:
     return now.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+class Issuer:
+    """Per-engine facts every verdict shares: the policy revision and the decision-id prefix."""
+
+    __slots__ = ("prefix", "revision")
+
+    def __init__(self, revision: str, prefix: str | None = None) -> None:
+        self.revision = revision
+        self.prefix = prefix if prefix is not None else os.urandom(10).hex()
+
+
 class Verdict:
-    """One decision. Attribute names follow :class:`model.Decision`; read-only by convention."""
+    """One decision. Attribute names follow :class:`model.Decision`; read-only by convention.
 
-    __slots__ = ("_filled", "_hash", "_outcome", "_request", "decision_id", "now", "policy_revision")
+    ``ident`` is either the decision id itself (from an injected id factory) or a sequence
+    number that becomes ``<issuer prefix><12 hex digits>`` when read: 32 hex digits like a uuid4
+    hex, unique across processes and reloads (a fresh random prefix per engine).
+    """
 
-    def __init__(self, outcome: Outcome, now: datetime, revision: str, decision_id: str,
+    __slots__ = ("_filled", "_hash", "_ident", "_issuer", "_outcome", "_request", "now")
+
+    def __init__(self, outcome: Outcome, now: datetime, issuer: Issuer, ident: str | int,
                  request: AccessRequest, filled: RequestTime | None) -> None:
         self._outcome = outcome
         self.now = now
-        self.policy_revision = revision
-        self.decision_id = decision_id
+        self._issuer = issuer
+        self._ident = ident
         self._request = request
         self._filled = filled
         self._hash: str | None = None
+
+    @property
+    def decision_id(self) -> str:
+        ident = self._ident
+        return ident if isinstance(ident, str) else f"{self._issuer.prefix}{ident:012x}"
+
+    @property
+    def policy_revision(self) -> str:
+        return self._issuer.revision
 
     @property
     def decision(self) -> str:
@@ -165,12 +188,4 @@ class Verdict:
         return f"Verdict({self.decision!r}, {self.determining_policies!r}, id={self.decision_id!r})"
 
 
-def sequential_ids(prefix: str | None = None) -> Callable[[], str]:
-    """Decision ids: 20 random hex digits per process, then a 12-digit counter (32 hex digits,
-    like a uuid4 hex). Unique across processes and restarts without the cost of uuid4."""
-    head = prefix if prefix is not None else os.urandom(10).hex()
-    counter = itertools.count(1)
-    return lambda: f"{head}{next(counter):012x}"
-
-
-__all__ = ["Outcome", "Verdict", "request_digest", "sequential_ids", "timestamp"]
+__all__ = ["Issuer", "Outcome", "Verdict", "canonical_json", "request_digest", "timestamp"]
