@@ -253,4 +253,7 @@ JA = {
     "Policy revision": "方針の版",
     "Received": "受信日時",
     "Event": "イベント",
+    # dashboard
+    "Access-control policies awaiting review": "見直し待ちのアクセス制御方針",
+    "Access denied by PDPs (24 h)": "PDPによるアクセス拒否（24時間）",
 }

@@ -253,3 +253,15 @@ def test_other_units_policy_set_is_not_found(demo: dict[str, Any], manager: Clie
 def test_demo_policy_set_is_published(demo: dict[str, Any]) -> None:
     pset = PolicySet.objects.get(code="demo-ministry-access")
     assert pset.needs_review and pset.resources.count() == 3 and pset.revisions.count() == 1
+
+
+def test_dashboard_cards(demo: dict[str, Any], manager: Client) -> None:
+    page = manager.get(reverse("dashboard")).content.decode()
+    assert 'data-testid="stat-access-unreviewed"' in page and 'data-testid="stat-access-denied"' in page
+    staff = Client()
+    staff.force_login(demo["users"]["staff"])
+    assert "stat-access-unreviewed" not in staff.get(reverse("dashboard")).content.decode()
+    from kijun.access.dashboard import cards
+
+    request = type("R", (), {"user": demo["users"]["head-iso"]})()
+    assert cards(request)[0]["value"] == 1  # the demo set, seeded from the default and not reviewed
