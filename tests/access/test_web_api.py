@@ -162,6 +162,14 @@ def test_pdp_polls_and_ships_against_the_live_server(demo: dict[str, Any], live_
     csv_text = viewer.get(reverse("access_log_export") + "?decision=step_up").content.decode("utf-8-sig")
     lines = csv_text.strip().splitlines()
     assert lines[0].startswith("timestamp,policy_set,decision") and len(lines) == 2 and ",step_up," in lines[1]
+    xlsx = viewer.get(reverse("access_log_export") + "?decision=deny&format=xlsx")
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(xlsx.content)).active
+    cells = list(sheet.values)
+    assert cells[0][0] == "日時" and len(cells) == 1 + sum(r.decision == "deny" for r in rows)
     api = viewer.get(f"/api/v1/access/decision-logs?principal={masking.principal('alice')[:12]}").json()
     assert api["count"] == 4
     # a newly published revision is picked up by the next poll
@@ -311,3 +319,17 @@ def test_server_refuses_shipping_without_masking_key(tmp_path: Path) -> None:
     app = app_from_settings({**base, "MASK_KEY_FILE": str(mask)})
     with TestClient(app) as client:
         assert "kijun_access_decision_log_shipped_total 0" in client.get("/metrics").text
+
+
+@pytest.mark.django_db
+def test_exports_neutralise_formulas(demo: dict[str, Any]) -> None:
+    pset = _published(demo)
+    evil = _event(1, input={"principal": "hmac:" + "b" * 32, "action": "read", "network": "agency",
+                            "resource": {"id": "=HYPERLINK(\"http://x\")"}})
+    r = Client().post("/api/v1/access/decision-logs", {"events": [evil]}, content_type="application/json",
+                      HTTP_AUTHORIZATION=f"Bearer {_pdp_token(demo, pset)}")
+    assert r.status_code == 202
+    viewer = Client()
+    viewer.force_login(demo["users"]["csirt"])
+    text = viewer.get(reverse("access_log_export")).content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
