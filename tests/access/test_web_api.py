@@ -205,6 +205,7 @@ def test_ingest_validates_masks_and_is_idempotent(demo: dict[str, Any]) -> None:
     assert r.status_code == 400 and "masked" in r.json()["detail"]
     assert not DecisionLogEntry.objects.filter(decision_id__in=["e4", "e5"]).exists()
     for bad in ([_event(6, timestamp="yesterday")], [_event(7, result={"decision": "maybe"})], "x",
+                [_event(9, path="x" * 20000)],
                 [_event(i) for i in range(1001)]):
         assert c.post(url, {"events": bad}, content_type="application/json", **auth).status_code == 400
     assert c.post(url, "{not json", content_type="application/json", **auth).status_code == 400

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import secrets
 from typing import Any
@@ -35,6 +36,7 @@ from .models import DecisionLogEntry, PdpToken, PolicySet
 
 PDP_TOKEN_PREFIX = "kjp_"  # noqa: S105 - a public marker for secret scanners, not a secret
 MAX_EVENTS_PER_BATCH = 1000
+MAX_EVENT_BYTES = 16 * 1024
 MASKED_PREFIX = "hmac:"
 DECISIONS = ("allow", "deny", "step_up")
 
@@ -109,6 +111,8 @@ def _text(value: Any, limit: int) -> str:
 def _entry(pset: PolicySet, event: Any, index: int) -> DecisionLogEntry:
     if not isinstance(event, dict):
         raise IngestError(f"events.{index}: not an object")
+    if len(json.dumps(event, ensure_ascii=False)) > MAX_EVENT_BYTES:
+        raise IngestError(f"events.{index}: larger than {MAX_EVENT_BYTES} bytes")
     inp, result = event.get("input"), event.get("result")
     if not isinstance(inp, dict) or not isinstance(result, dict):
         raise IngestError(f"events.{index}: needs 'input' and 'result' objects")
