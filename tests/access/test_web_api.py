@@ -244,6 +244,21 @@ def test_api_decide_and_detail(demo: dict[str, Any]) -> None:
     assert revs["count"] == 1 and revs["items"][0]["number"] == 1
     r = c.post(f"/api/v1/access/policy-sets/{pset.pk}/decide", _request(), content_type="application/json")
     assert r.status_code == 200 and r.json()["decision"] == "allow"
+    r = c.post(f"/api/v1/access/policy-sets/{pset.pk}/publish", {"note": "x"}, content_type="application/json")
+    assert r.status_code == 403  # auditors view, they do not publish
+    c.force_login(demo["users"]["head-iso"])
+    r = c.post(f"/api/v1/access/policy-sets/{pset.pk}/publish", {"note": "x"}, content_type="application/json")
+    assert r.status_code == 409 and r.json()["code"] == "publish_refused"  # nothing changed since r1
+    pset.refresh_from_db()
+    r = c.post(f"/api/v1/access/policy-sets/{pset.pk}/publish", {"version": pset.version - 1},
+               content_type="application/json")
+    assert r.status_code == 409 and r.json()["code"] == "conflict"
+    rule = pset.rules.get(rule_id="allow_staff_read_c1")
+    rule.enabled = False
+    save_rule(demo["users"]["head-iso"], pset, rule)
+    r = c.post(f"/api/v1/access/policy-sets/{pset.pk}/publish", {"note": "api", "version": pset.version},
+               content_type="application/json")
+    assert r.status_code == 201 and r.json()["number"] == 2
     outsider = User.objects.create(username="nobody")
     c.force_login(outsider)
     assert c.get(f"/api/v1/access/policy-sets/{pset.pk}").status_code == 403

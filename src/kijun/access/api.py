@@ -193,6 +193,23 @@ def access_decide(request: HttpRequest, set_id: PathId, body: AccessRequest) -> 
         return Status(409, {"detail": str(exc)[:2000], "code": "invalid_policy"})
 
 
+class PublishIn(Schema):
+    note: str = Field("", max_length=500)
+    version: int | None = Field(None, description="the set's version you reviewed; 409 when it changed")
+
+
+@router.post("/access/policy-sets/{set_id}/publish", response={201: RevisionOut, 409: ErrorOut, **ERRORS},
+             summary="Validate, sign and publish the set's current rules as a new bundle revision")
+def access_publish(request: HttpRequest, set_id: PathId, body: PublishIn) -> Status[Any]:
+    pset = get_object_or_404(_sets(request, Perm.ACCESS_MANAGE), pk=set_id)
+    try:
+        rev = svc.publish(request.user, pset, note=body.note, request=request,  # type: ignore[arg-type]
+                          expected_version=body.version)
+    except svc.PublishError as exc:
+        return Status(409, {"detail": str(exc)[:2000], "code": "publish_refused"})
+    return Status(201, rev)
+
+
 # ---------------------------------------------------------------- PDP link
 
 _BUNDLE_DOC = {"responses": {200: {"description": "signed bundle (tar.gz, kijun-access-bundle/1)",
