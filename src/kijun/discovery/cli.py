@@ -168,7 +168,7 @@ def scan_cmd(
     encoding: Annotated[
         str | None, typer.Option(help="Force a text encoding (default: sniff UTF-8/CP932).")
     ] = None,
-    backend: Annotated[str, typer.Option(help="Aggregation backend: python or duckdb.")] = "python",
+    backend: Annotated[str, typer.Option(help="Engine: duckdb (SQL parsing and aggregation) or python.")] = "duckdb",
     pseudonymise_key_file: Annotated[
         Path | None, typer.Option(help="File holding the operator's key; user names become keyed hashes.")
     ] = None,
@@ -222,7 +222,7 @@ def unknown_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """List registrable domains no catalog app claims, busiest first, for review."""
-    report = _run_scan(logs, fmt, None, None, None, tz, nss_template, None, "python", None, catalog, 20, 20,
+    report = _run_scan(logs, fmt, None, None, None, tz, nss_template, None, "duckdb", None, catalog, 20, 20,
                        show_progress=True)  # fmt: skip
     rows = [
         {"domain": a.registrable_domain, "users": a.users, "source_ips": a.source_ips,

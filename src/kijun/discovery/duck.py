@@ -54,6 +54,15 @@ CREATE TABLE partial (host VARCHAR, "user" VARCHAR, src_ip VARCHAR, n BIGINT, up
 """
 
 
+COMPACT_ROWS = 2_000_000
+_COMPACT_SQL = """
+CREATE OR REPLACE TABLE partial AS
+SELECT host, "user", src_ip, sum(n) AS n, sum(up) AS up, sum(down) AS down, min(first_ts) AS first_ts,
+       max(last_ts) AS last_ts
+FROM partial GROUP BY ALL
+"""
+
+
 class DuckDBAggregator:
     """SQL aggregation in an in-process DuckDB database (memory-limited, spills to temp files)."""
 
@@ -64,8 +73,21 @@ class DuckDBAggregator:
         self.con = duckdb.connect(":memory:", config={"memory_limit": memory_limit, "temp_directory": spill})
         self.con.execute(_PARTIAL_DDL)
         self._buf: list[LogEvent] = []
+        self._since_compact = 0
 
-    def _flush(self) -> None:
+    def added(self, rows: int) -> None:
+        """Note ``rows`` appended to ``partial``; merge duplicates once many accumulated.
+
+        Each batch (and each SQL-parsed block) appends its own groups, so the same (host, user,
+        IP) recurs once per batch; merging every ``COMPACT_ROWS`` keeps memory proportional to the
+        distinct groups (measured: 10 M lines left 6 M partial rows without it)."""
+        self._since_compact += rows
+        if self._since_compact >= COMPACT_ROWS:
+            self._since_compact = 0
+            self.con.execute(_COMPACT_SQL)
+
+    def flush(self) -> None:
+        """Aggregate the buffered events into ``partial``."""
         if not self._buf:
             return
         ts, user, ip, host, _m, _s, up, down, _f = zip(*self._buf, strict=True)
@@ -78,6 +100,7 @@ class DuckDBAggregator:
         self.con.register("batch", batch)
         self.con.execute("INSERT INTO partial " + PARTIAL_SQL.format(source="batch"))
         self.con.unregister("batch")
+        self.added(len(ts))
 
     def consume(self, events: Iterable[LogEvent]) -> int:
         buf = self._buf
@@ -87,20 +110,20 @@ class DuckDBAggregator:
             buf.append(ev)
             n += 1
             if len(buf) >= size:
-                self._flush()
+                self.flush()
                 buf = self._buf
         return n
 
     def add_parquet(self, paths: str | Path | list[str]) -> None:
         """Aggregate event Parquet files (``EVENT_SCHEMA`` columns) with the same SQL."""
-        self._flush()
+        self.flush()
         files = [str(p) for p in paths] if isinstance(paths, list) else [str(paths)]
         self.con.execute(
             "INSERT INTO partial " + PARTIAL_SQL.format(source="read_parquet($files)"), {"files": files}
         )
 
     def result(self) -> Rollup:
-        self._flush()
+        self.flush()
         out = Rollup()
         hosts = self.con.execute(HOSTS_SQL).fetchall()
         keys: list[str] = []

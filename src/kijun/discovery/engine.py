@@ -54,7 +54,7 @@ class ScanOptions:
     default_tz: tzinfo = UTC
     nss_template: str | None = None
     encoding: str | None = None
-    backend: Literal["python", "duckdb"] = "python"
+    backend: Literal["python", "duckdb"] = "duckdb"
     sample_limit: int = 20
     pseudonymise_key: bytes | None = None
     top_n: int = 20
@@ -144,6 +144,23 @@ def _parser_for(item: LogInput, head: Sequence[str], name: str, options: ScanOpt
     return cls(popts)
 
 
+def detect(item: LogInput, options: ScanOptions | None = None) -> str:
+    """The format ``scan`` would use for one input, from its first lines (a cheap check before a
+    long background scan); ``DiscoveryError`` when it cannot be read or recognised."""
+    opts = options or ScanOptions()
+    lines, stats, opened = _open(item, opts)
+    try:
+        head = list(itertools.islice(_guarded(lines, stats) if opened is not None else lines, HEAD_LINES))
+        if not head:
+            return item.format or (opts.format if opts.format != "auto" else "")
+        return _parser_for(item, head, stats.source, opts).name
+    except UnicodeError as exc:
+        raise DiscoveryError(f"{stats.source}: cannot decode as {stats.encoding}: {exc}") from None
+    finally:
+        if opened is not None:
+            opened.close()
+
+
 def _aggregator(matcher: Matcher, backend: str) -> Aggregator:
     if backend == "duckdb":
         try:
@@ -211,6 +228,12 @@ def _scan(
                 continue
             parser = _parser_for(item, head, stats.source, opts)
             stats.format = parser.name
+            if _sql_path(item, opened, parser, agg):
+                assert opened is not None
+                opened.close()
+                _scan_sql(item, opened, parser, stats, agg, opts, index, len(items), progress)
+                all_stats.append(stats)
+                continue
             events: Iterable[LogEvent] = parser.parse(itertools.chain(head, it), stats)
             before = window.outside if window else 0
             if window is not None:
@@ -240,6 +263,8 @@ def _scan(
             if opened is not None:
                 opened.close()
         all_stats.append(stats)
+    if type(agg).__name__ == "DuckDBAggregator":
+        return _sql_report(agg, matcher, cat, all_stats, opts, register, now)
     rollup = agg.result()
     if opts.pseudonymise_key:
         rollup = _pseudonymised(rollup, opts.pseudonymise_key)
@@ -254,6 +279,81 @@ def _scan(
         pseudonymised=bool(opts.pseudonymise_key),
         top_n=opts.top_n,
     )
+
+
+def _sql_report(
+    agg: Aggregator,
+    matcher: Matcher,
+    cat: Catalog,
+    all_stats: list[ParseStats],
+    opts: ScanOptions,
+    register: Register | None,
+    now: datetime | None,
+) -> Report:
+    """The duckdb backend builds the report in SQL (``sqlreport``) from the same aggregates."""
+    from kijun.discovery.duck import DuckDBAggregator
+    from kijun.discovery.sqlreport import sql_report
+
+    assert isinstance(agg, DuckDBAggregator)
+    agg.flush()
+    aliases = None
+    if opts.pseudonymise_key:
+        key = opts.pseudonymise_key
+        names = agg.con.execute('SELECT DISTINCT "user" FROM partial WHERE "user" IS NOT NULL').fetchall()
+        aliases = {name: pseudonymise(name, key) for (name,) in names}
+    try:
+        return sql_report(
+            agg.con, matcher, cat, all_stats, generated_at=now or datetime.now(UTC), since=opts.since,
+            until=opts.until, register_source=register.source if register else None, aliases=aliases,
+            top_n=opts.top_n,
+        )  # fmt: skip
+    finally:
+        agg.con.close()
+
+
+def _sql_path(item: LogInput, opened: OpenedLog | None, parser: Parser, agg: Aggregator) -> bool:
+    """SQL parsing applies to uncompressed UTF-8 files of a supported format (duckdb backend)."""
+    if opened is None or opened.compressed or opened.encoding not in ("utf-8", "utf-8-sig"):
+        return False
+    if not isinstance(item.source, str | os.PathLike) or type(agg).__name__ != "DuckDBAggregator":
+        return False
+    from kijun.discovery import sqlparse
+
+    return sqlparse.supports(parser.name)
+
+
+def _scan_sql(
+    item: LogInput,
+    opened: OpenedLog,
+    parser: Parser,
+    stats: ParseStats,
+    agg: Aggregator,
+    opts: ScanOptions,
+    index: int,
+    total: int,
+    progress: Callable[[ScanProgress], None] | None,
+) -> None:
+    from kijun.discovery import sqlparse
+    from kijun.discovery.duck import DuckDBAggregator
+
+    assert isinstance(agg, DuckDBAggregator) and isinstance(item.source, str | os.PathLike)
+    fs = sqlparse.SqlFileScan(
+        agg.con, sqlparse.FAST_FORMATS[parser.name], parser, stats, agg.consume, added=agg.added,
+        since=opts.since.timestamp() if opts.since else None,
+        until=opts.until.timestamp() if opts.until else None,
+        errors=opened.lines.errors or "strict",
+    )  # fmt: skip
+
+    def report(done_bytes: int) -> None:
+        if progress is not None:
+            progress(ScanProgress(stats.source, index, total, stats.events, done_bytes, opened.size, False))
+
+    try:
+        fs.run(Path(item.source), opened.encoding == "utf-8-sig", report)
+    except OSError as exc:
+        raise DiscoveryError(f"{stats.source}: cannot read: {exc.strerror or exc}") from None
+    if progress is not None:
+        progress(ScanProgress(stats.source, index, total, stats.events, opened.size or 0, opened.size, True))
 
 
 def _pseudonymised(rollup: Rollup, key: bytes) -> Rollup:

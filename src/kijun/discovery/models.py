@@ -20,8 +20,14 @@ from django.utils.translation import gettext_lazy as _
 
 class Scan(models.Model):
     class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
         DONE = "done", _("Completed")
         FAILED = "failed", _("Failed")
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", _("Uploaded files")
+        DIRECTORY = "directory", _("Server log directory")
 
     unit = models.ForeignKey("core.OrgUnit", on_delete=models.PROTECT, related_name="discovery_scans",
                              verbose_name=_("Unit"))
@@ -42,6 +48,20 @@ class Scan(models.Model):
     unknown_domains = models.IntegerField(default=0)
     users = models.IntegerField(default=0)
     report = models.JSONField(default=dict)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.UPLOAD)
+    #: the time window (since inclusive, until exclusive), as for `kijun discover scan --since/--until`
+    since = models.DateTimeField(null=True, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+    #: background job progress (services.py): bytes of the inputs read so far, events found so far
+    bytes_total = models.BigIntegerField(default=0)
+    bytes_done = models.BigIntegerField(default=0)
+    events_done = models.BigIntegerField(default=0)
+    current_file = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)
+    #: what the job needs to run (stored upload paths, formats, register); emptied when it ends
+    params = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -52,6 +72,39 @@ class Scan(models.Model):
 
     def label(self) -> str:
         return self.title or ", ".join(self.file_names)[:200] or f"#{self.pk}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    def percent(self) -> int:
+        """Share of the input bytes read (100 once done)."""
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.bytes_total:
+            return 0
+        return min(99, int(100 * self.bytes_done / self.bytes_total))
+
+
+class ScanFile(models.Model):
+    """One input of a scan, with the fingerprint that detects a second submission of the same file.
+
+    ``fingerprint`` is ``sha256:<hex>`` of an upload's content, or ``file:<path>:<size>:<mtime_ns>``
+    for a file of the server's log directory (hashing a multi-gigabyte file just to compare would
+    double the I/O of the scan).
+    """
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=300)
+    size = models.BigIntegerField(default=0)
+    fingerprint = models.CharField(max_length=400, db_index=True)
+
+    class Meta:
+        ordering = ["scan_id", "position"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class AppDecision(models.Model):

@@ -35,7 +35,7 @@ def iso(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
-@dataclass
+@dataclass(slots=True)
 class HostUsage:
     host: str
     transactions: int
@@ -70,7 +70,7 @@ class AppUsage:
     hosts: list[HostUsage]
 
 
-@dataclass
+@dataclass(slots=True)
 class UserAppUsage:
     key: str
     name: str
@@ -151,12 +151,20 @@ class Report:
             d = dict(vars(a))
             d["data_locations"] = list(a.data_locations) if a.data_locations is not None else None
             d["risk_notes"] = list(a.risk_notes)
-            d["hosts"] = [dict(vars(h)) for h in a.hosts]
+            d["hosts"] = [
+                {"host": h.host, "transactions": h.transactions, "bytes_up": h.bytes_up, "bytes_down": h.bytes_down}
+                for h in a.hosts
+            ]
             return d
 
         def user(u: UserUsage) -> dict[str, Any]:
             d = dict(vars(u))
-            d["usage"] = [dict(vars(x)) for x in u.usage]
+            d["usage"] = [
+                {"key": x.key, "name": x.name, "status": x.status, "transactions": x.transactions,
+                 "bytes_up": x.bytes_up, "bytes_down": x.bytes_down, "first_seen": x.first_seen,
+                 "last_seen": x.last_seen}
+                for x in u.usage
+            ]  # fmt: skip
             return d
 
         def source(s: ParseStats) -> dict[str, Any]:

@@ -23,14 +23,14 @@ from django.utils import timezone
 
 from kijun.core import audit
 from kijun.core.models import OrgUnit, User
-from kijun.core.uploads import StoredUpload, UploadPolicy, UploadRejected, UploadTooLarge, store
+from kijun.core.uploads import StoredUpload, UploadPolicy, UploadTooLarge
 
 from .catalog import Catalog, load_catalog
-from .engine import LogInput, ScanOptions, scan
+from .engine import ScanOptions
 from .export import write_csv_stream, write_xlsx
-from .model import DiscoveryError, MalformedSample, ParseStats
+from .model import MalformedSample, ParseStats
 from .models import AppDecision, Scan
-from .register import Register, RegisterEntry, load_register
+from .register import Register, RegisterEntry
 from .report import AppUsage, HostUsage, IpUsage, Report, Totals, UserAppUsage, UserUsage
 from .timeparse import parse_tz
 
@@ -154,72 +154,14 @@ def _options() -> ScanOptions:
 
 def run_scan(user: User, unit: OrgUnit, logs: Sequence[LogUpload], *, title: str = "",
              register: LogUpload | None = None, use_cloud_register: bool = False,
-             request: HttpRequest | None = None, keep_failure: bool = False) -> Scan:
-    """Store the uploads, run the engine, keep the report, delete the uploads, audit.
+             request: HttpRequest | None = None, keep_failure: bool = False, force: bool = True) -> Scan:
+    """Store the uploads and scan them now, in this thread (``services`` queues the same work in
+    the background). Raises ``UploadError`` or ``DiscoveryError`` like ``services.submit_uploads``;
+    a failure while scanning gives a failed scan."""
+    from .services import submit_uploads
 
-    Raises ``UploadError`` (size, type, bomb) or ``DiscoveryError`` (unreadable register,
-    undetectable format); in both cases nothing is left on disk and a failure is audited.
-    With ``keep_failure`` (the API: an accepted upload is a job that may fail) a ``DiscoveryError``
-    or content of the wrong type (``UploadRejected``) is stored as a scan with status ``failed``
-    and its error instead; size limits and bombs still raise.
-    """
-    stored: list[StoredUpload] = []
-    names = [log.name for log in logs]
-    try:
-        if not logs:
-            raise DiscoveryError("choose at least one log file")
-        if len(logs) > MAX_FILES:
-            raise DiscoveryError(f"at most {MAX_FILES} files per scan")
-        policy = log_policy()
-        for log in logs:
-            stored.append(store(log.chunks, policy, upload_dir(), log.name))
-        reg: Register | None = None
-        reg_name = ""
-        if register is not None:
-            reg_file = store(register.chunks, REGISTER_POLICY, upload_dir(), register.name)
-            stored.append(reg_file)
-            reg_name = reg_file.display_name or "register"
-            try:
-                reg = load_register(reg_file.path)
-            except DiscoveryError as exc:
-                raise DiscoveryError(str(exc).replace(str(reg_file.path), reg_name)) from None
-            reg = Register(reg.entries, reg_name)
-            reg.validate(catalog())
-        elif use_cloud_register and (source := cloud_register_source()) is not None:
-            reg = register_from_cloud(source(unit))
-            reg_name = reg.source
-        reg = with_decisions(reg, unit)
-        if reg is not None and not reg_name:
-            reg_name = reg.source
-        inputs = [LogInput(s.path, name=s.display_name or f"log-{i + 1}", format=log.format)
-                  for i, (s, log) in enumerate(zip(stored, logs, strict=False))]
-        report = scan(inputs, catalog=catalog(), register=reg, options=_options(), now=timezone.now())
-    except Exception as exc:
-        _cleanup(stored)
-        if keep_failure and isinstance(exc, DiscoveryError | UploadRejected):
-            with transaction.atomic():
-                obj = Scan.objects.create(unit=unit, created_by=user, title=title[:200], status=Scan.Status.FAILED,
-                                          file_names=names, error=str(exc)[:2000], report={})
-                audit.record("discovery.scan", "discovery.Scan", obj.pk, obj.label(), actor=user, request=request,
-                             outcome="failure", after={"unit": unit.pk, "files": names, "error": str(exc)[:500]})
-            return obj
-        audit.record("discovery.scan", "discovery.Scan", "", ", ".join(names)[:300], actor=user, request=request,
-                     outcome="failure", after={"unit": unit.pk, "files": names, "error": str(exc)[:500]})
-        raise
-    _cleanup(stored)
-    doc = report.to_dict()
-    t = report.totals
-    with transaction.atomic():
-        obj = Scan.objects.create(
-            unit=unit, created_by=user, title=title[:200], file_names=[s.display_name for s in stored[:len(logs)]],
-            formats=sorted({s.format for s in report.sources}), register_name=reg_name[:200],
-            lines=t.lines, malformed=t.malformed, apps=t.apps, unsanctioned=t.unsanctioned_apps,
-            unknown_domains=t.unknown_domains, users=t.users, report=doc)
-        audit.record("discovery.scan", "discovery.Scan", obj.pk, obj.label(), actor=user, request=request,
-                     after={"unit": unit.pk, "files": obj.file_names, "formats": obj.formats, "lines": t.lines,
-                            "malformed": t.malformed, "apps": t.apps, "unsanctioned": t.unsanctioned_apps,
-                            "register": reg_name})
-    return obj
+    return submit_uploads(user, unit, logs, title=title, register=register, use_cloud_register=use_cloud_register,
+                          request=request, keep_failure=keep_failure, force=force, run_now=True)
 
 
 # --- decisions ------------------------------------------------------------------------------------

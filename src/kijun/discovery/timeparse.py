@@ -126,3 +126,34 @@ class TimeParser:
         if t[:3].isalpha():
             return self.ctime(t)
         return self.iso(t)
+
+
+def parse_window(since: str | None, until: str | None, tz: tzinfo) -> tuple[datetime | None, datetime | None]:
+    """A scan's time window from user text, as ``kijun discover scan --since/--until`` reads it.
+
+    ISO 8601 dates or date-times; a value without a zone is read in ``tz``; a bare date for
+    ``until`` includes that whole day (``until`` is exclusive). ``ValueError`` with a message
+    naming the field for bad text or an empty window.
+    """
+
+    def one(name: str, value: str | None, end_of_day: bool) -> datetime | None:
+        text = (value or "").strip()
+        if not text:
+            return None
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"{name}: bad date/time {text[:40]!r}; use ISO 8601 like 2024-05-01 or 2024-05-01T09:00+09:00"
+            ) from None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=tz)
+        if end_of_day and len(text) == 10:
+            dt += timedelta(days=1)
+        return dt
+
+    start = one("since", since, False)
+    end = one("until", until, True)
+    if start is not None and end is not None and end <= start:
+        raise ValueError("until: must be later than since")
+    return start, end

@@ -1,0 +1,257 @@
+"""The report computed in SQL: per-app, per-user drill-down, per-IP and per-host rollups in DuckDB.
+
+Why: the Python ``build_report`` walks every (row, user, source IP) aggregate — hundreds of
+thousands for a million-line log — with dict and set operations. Here DuckDB computes the same
+groupings in parallel from the aggregator's ``partial`` table; Python only matches the distinct
+hosts (a few thousand catalog lookups) and turns the final, already-sorted rows into the
+``Report`` dataclasses. ``report.build_report`` defines the semantics; a test compares both.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from kijun.discovery.catalog import Catalog
+from kijun.discovery.matcher import Match, Matcher
+from kijun.discovery.model import ParseStats
+from kijun.discovery.report import (
+    AppUsage,
+    HostUsage,
+    IpUsage,
+    Report,
+    Totals,
+    UserAppUsage,
+    UserUsage,
+    _describe,
+    _Iso,
+    _risks,
+    _total,
+)
+
+_HOSTS_SQL = 'SELECT host, sum(n) AS n, sum(up) AS up, sum(down) AS down FROM partial GROUP BY host'
+
+_ROLLUP_SQL = """
+CREATE OR REPLACE TEMP TABLE r AS
+SELECT m.key, k.status, {user} AS "user", p.src_ip, sum(p.n) AS n, sum(p.up) AS up, sum(p.down) AS down,
+       min(p.first_ts) AS first_ts, max(p.last_ts) AS last_ts
+FROM partial p JOIN hostmap m ON p.host = m.host JOIN keyinfo k ON k.key = m.key {join}
+GROUP BY ALL
+"""
+
+_APPS_SQL = """
+SELECT key, sum(n), sum(up), sum(down), min(first_ts), max(last_ts), count(DISTINCT "user"),
+       count(DISTINCT src_ip)
+FROM r GROUP BY key
+"""
+
+_USER_IDS_SQL = """
+CREATE OR REPLACE TEMP TABLE uid AS
+SELECT "user", CAST(row_number() OVER (ORDER BY "user") - 1 AS INTEGER) AS id
+FROM (SELECT DISTINCT "user" FROM r WHERE "user" IS NOT NULL)
+"""
+
+# Integers only (user and row ids, floor seconds): converting strings and HUGEINTs to Python
+# objects was the slowest step of a large report.
+_USER_APPS_SQL = """
+SELECT u.id, k.kid, CAST(sum(r.n) AS BIGINT) AS n, CAST(sum(r.up) AS BIGINT), CAST(sum(r.down) AS BIGINT),
+       CAST(floor(min(r.first_ts)) AS BIGINT), CAST(floor(max(r.last_ts)) AS BIGINT)
+FROM r JOIN uid u ON u."user" = r."user" JOIN keyinfo k ON k.key = r.key
+GROUP BY u.id, k.kid, r.key
+ORDER BY u.id, n DESC, r.key
+"""
+
+_IPS_SQL = """
+SELECT src_ip, sum(n) AS n, count(DISTINCT key) FILTER (WHERE status <> 'unknown-domain') AS apps,
+       count(DISTINCT key) FILTER (WHERE status = 'unsanctioned') AS unsanctioned
+FROM r WHERE src_ip IS NOT NULL
+GROUP BY src_ip
+ORDER BY unsanctioned DESC, n DESC, src_ip
+LIMIT $top
+"""
+
+_COUNT_IPS_SQL = 'SELECT count(DISTINCT src_ip), count(DISTINCT "user") FROM r'
+
+_TOP_HOSTS_SQL = """
+SELECT key, host, n, up, down FROM (
+  SELECT m.key, h.host, h.n, h.up, h.down,
+         row_number() OVER (PARTITION BY m.key ORDER BY h.n DESC, h.host) AS rank
+  FROM hosts h JOIN hostmap m ON h.host = m.host)
+WHERE rank <= $per_app
+ORDER BY key, rank
+"""
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def sql_report(
+    con: duckdb.DuckDBPyConnection,
+    matcher: Matcher,
+    catalog: Catalog,
+    sources: list[ParseStats],
+    *,
+    generated_at: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    register_source: str | None = None,
+    aliases: dict[str, str] | None = None,
+    top_n: int = 20,
+    hosts_per_app: int = 20,
+) -> Report:
+    """The ``Report`` for the events in ``con``'s ``partial`` table (see ``duck.DuckDBAggregator``).
+
+    ``aliases`` maps user names to pseudonyms (every user in the data must have one).
+    """
+    fmt = _Iso()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE hosts AS {_HOSTS_SQL}")
+    host_names = [h for (h,) in con.execute("SELECT host FROM hosts").fetchall()]
+    matches: dict[str, Match] = {}
+    keys: list[str] = []
+    for host in host_names:
+        m = matcher.match(host)
+        matches.setdefault(m.key, m)
+        keys.append(m.key)
+    con.register("hostmap", pa.table({"host": pa.array(host_names, pa.string()), "key": pa.array(keys, pa.string())}))
+    key_list = list(matches)
+    con.register(
+        "keyinfo",
+        pa.table(
+            {
+                "key": pa.array(key_list, pa.string()),
+                "kid": pa.array(range(len(key_list)), pa.int32()),
+                "status": pa.array([m.status for m in matches.values()], pa.string()),
+            }
+        ),
+    )
+    user_sql, join = 'p."user"', ""
+    if aliases is not None:
+        con.register("aliases", pa.table({"name": list(aliases), "alias": list(aliases.values())}))
+        user_sql, join = "a.alias", 'LEFT JOIN aliases a ON a.name = p."user"'
+    con.execute(_ROLLUP_SQL.format(user=user_sql, join=join))
+
+    hosts_by_key: dict[str, list[HostUsage]] = defaultdict(list)
+    for key, host, n, up, down in con.execute(_TOP_HOSTS_SQL, {"per_app": hosts_per_app}).fetchall():
+        hosts_by_key[key].append(HostUsage(host, int(n), _int(up), _int(down)))
+
+    apps: list[AppUsage] = []
+    unknown: list[AppUsage] = []
+    app_up: list[int | None] = []
+    app_down: list[int | None] = []
+    for key, n, up, down, first, last, users, ips in con.execute(_APPS_SQL).fetchall():
+        m = matches[key]
+        usage = AppUsage(
+            key=key, app_id=m.app_id, status=m.status, register_status=m.register_status,
+            scope_domain=m.scope, registrable_domain=m.registrable, users=int(users), source_ips=int(ips),
+            transactions=int(n), bytes_up=_int(up), bytes_down=_int(down), first_seen=fmt(first),
+            last_seen=fmt(last), risk_notes=_risks(m, catalog), hosts=hosts_by_key.get(key, []),
+            **_describe(m, catalog),
+        )  # fmt: skip
+        app_up.append(usage.bytes_up)
+        app_down.append(usage.bytes_down)
+        (unknown if m.status == "unknown-domain" else apps).append(usage)
+    order = lambda a: (-a.users, -a.source_ips, -a.transactions, a.key)  # noqa: E731
+    apps.sort(key=order)
+    unknown.sort(key=order)
+    name_of = {a.key: a.name_ja for a in [*apps, *unknown]}
+
+    users = _users(con, key_list, {k: matches[k].status for k in key_list}, name_of, fmt)
+    ips = [
+        IpUsage(ip, int(n), int(a), int(u))
+        for ip, n, a, u in con.execute(_IPS_SQL, {"top": top_n}).fetchall()
+    ]  # fmt: skip
+    n_ips, _n_users = con.execute(_COUNT_IPS_SQL).fetchall()[0]
+    for name in ("hostmap", "keyinfo", *(("aliases",) if aliases is not None else ())):
+        con.unregister(name)
+    unsanctioned = [a.key for a in apps if a.status == "unsanctioned"]
+    top_users = [u.user for u in sorted(users, key=lambda u: (-u.transactions, u.user))[:top_n]]
+    totals = Totals(
+        lines=sum(s.lines for s in sources),
+        events=sum(s.events for s in sources),
+        malformed=sum(s.malformed for s in sources),
+        users=len(users),
+        source_ips=int(n_ips),
+        apps=len(apps),
+        sanctioned_apps=sum(1 for a in apps if a.status == "sanctioned"),
+        unsanctioned_apps=len(unsanctioned),
+        unknown_domains=len(unknown),
+        bytes_up=_total(app_up),
+        bytes_down=_total(app_down),
+    )
+    return Report(
+        generated_at=generated_at.astimezone(UTC).isoformat(timespec="seconds"),
+        since=since.isoformat() if since else None,
+        until=until.isoformat() if until else None,
+        register=register_source,
+        pseudonymised=aliases is not None,
+        sources=sources,
+        totals=totals,
+        apps=apps,
+        unknown_domains=unknown,
+        top_unsanctioned_apps=unsanctioned[:top_n],
+        top_users=top_users,
+        top_source_ips=ips,
+        users=users,
+    )
+
+
+def _users(
+    con: duckdb.DuckDBPyConnection, keys: list[str], status_of: dict[str, str], name_of: dict[str, str], fmt: _Iso
+) -> list[UserUsage]:
+    """Per-user drill-down: one ``UserAppUsage`` per (user, row), rows already sorted by SQL."""
+    con.execute(_USER_IDS_SQL)
+    names = [u for (u,) in con.execute('SELECT "user" FROM uid ORDER BY id').fetchall()]
+    rel = con.sql(_USER_APPS_SQL)
+    table = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()  # DuckDB >= 1.4 / older
+    cols = [c.to_pylist() for c in table.columns]
+    del table
+    users: list[UserUsage] = []
+    key_info = [(k, name_of[k], status_of[k]) for k in keys]
+    start = 0
+    uids = cols[0]
+    total = len(uids)
+    while start < total:
+        uid = uids[start]
+        end = start
+        while end < total and uids[end] == uid:
+            end += 1
+        detail: list[UserAppUsage] = []
+        n_sum = 0
+        up_sum: int | None = None
+        down_sum: int | None = None
+        first_min: int | None = None
+        last_max: int | None = None
+        statuses: list[str] = []
+        for kid, n, up, down, first, last in zip(
+            cols[1][start:end], cols[2][start:end], cols[3][start:end], cols[4][start:end],
+            cols[5][start:end], cols[6][start:end], strict=True,
+        ):  # fmt: skip
+            key, name, status = key_info[kid]
+            detail.append(UserAppUsage(key, name, status, n, up, down, fmt(first), fmt(last)))
+            statuses.append(status)
+            n_sum += n
+            if up is not None:
+                up_sum = up if up_sum is None else up_sum + up
+            if down is not None:
+                down_sum = down if down_sum is None else down_sum + down
+            if first is not None and (first_min is None or first < first_min):
+                first_min = first
+            if last is not None and (last_max is None or last > last_max):
+                last_max = last
+        users.append(
+            UserUsage(
+                user=names[uid], transactions=n_sum, bytes_up=up_sum, bytes_down=down_sum,
+                apps=sum(1 for s in statuses if s != "unknown-domain"),
+                unsanctioned_apps=statuses.count("unsanctioned"),
+                unknown_domains=statuses.count("unknown-domain"),
+                first_seen=fmt(first_min), last_seen=fmt(last_max), usage=detail,
+            )
+        )  # fmt: skip
+        start = end
+    users.sort(key=lambda u: (-u.unsanctioned_apps, -u.transactions, u.user))
+    return users
