@@ -164,7 +164,7 @@ def complete_item(actor: User, item: ReviewItem, *, note: str = "", adopt_editio
     unit = item.document.owner_unit if item.document_id and item.document else item.run.org_unit
     _require(actor, Perm.POLICY_MANAGE, unit)
     with transaction.atomic():
-        current = ReviewItem.objects.select_for_update().select_related("run", "document").get(pk=item.pk)
+        current = ReviewItem.objects.select_for_update(of=("self",)).select_related("run", "document").get(pk=item.pk)
         if current.status != "open" or (expected_version is not None and current.version != expected_version):
             raise ConflictError("review item")
         current.status, current.note = "done", note.strip()[:2000]
