@@ -9,9 +9,15 @@ from kijun.cloud.ledger.services import default_text
 from kijun.cloud.models import InformationAsset, InformationSystem
 from kijun.core.models import AuditEntry
 
-from .web_helpers import make_asset, make_system
+from .web_helpers import clear_cloud_demo, make_asset, make_system
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _exact_lists(demo) -> None:  # type: ignore[no-untyped-def]
+    """These tests count list rows, imports and exports exactly: start without the cloud demo records."""
+    clear_cloud_demo()
 API = "/api/v1/cloud"
 ANSWERS = {"c_secret_document": False, "c_non_disclosure": True, "i_written_only": True}
 

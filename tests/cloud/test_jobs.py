@@ -96,3 +96,18 @@ def test_dashboard_cards_and_the_filtered_register(demo, settings) -> None:  # t
     staff.force_login(demo["users"]["staff"])
     page = staff.get("/").content.decode()
     assert 'data-testid="stat-cloud-overdue"' in page and 'data-testid="stat-cloud-pending"' not in page
+
+
+def test_demo_data_is_idempotent_and_audited(demo) -> None:  # type: ignore[no-untyped-def]
+    from kijun.cloud.demo import load_demo
+    from kijun.cloud.models import InformationAsset, InformationSystem
+    from kijun.core.models import AuditEntry
+
+    load_demo(demo["units"])
+    n_assets, n_systems = InformationAsset.objects.count(), InformationSystem.objects.count()
+    assert n_assets >= 3 and n_systems >= 2
+    personnel = InformationAsset.objects.get(code="demo-info-personnel")
+    assert personnel.flags.labels_ja() == ["要機密情報", "要保全情報", "要安定情報", "要保護情報"]
+    load_demo(demo["units"])
+    assert (InformationAsset.objects.count(), InformationSystem.objects.count()) == (n_assets, n_systems)
+    assert AuditEntry.objects.filter(action="cloud.asset.create", actor="demo-loader").count() == n_assets

@@ -73,3 +73,9 @@ def asset_kwargs(demo: dict[str, Any], where: str, api: bool) -> dict[str, Any]:
     unit = demo["units"][code]
     asset = InformationAsset.objects.filter(org_unit=unit).first() or make_asset(unit, f"asset-{where}")
     return {"asset_id" if api else "pk": asset.pk}
+
+
+def clear_cloud_demo() -> None:
+    """Remove the cloud demo records (kijun.cloud.demo) for tests about exact lists, imports and exports."""
+    InformationAsset.objects.filter(code__startswith="demo-").delete()
+    InformationSystem.objects.filter(code__startswith="demo-").delete()
