@@ -180,7 +180,8 @@ def test_stale_version_is_a_conflict_and_nothing_changes(manager: Client, pset: 
     stale = pset.version
     assert manager.post(reverse("access_rule_new", args=[pset.pk]), _form(pset)).status_code == 302
     r = manager.post(reverse("access_rule_new", args=[pset.pk]), {**NEW_RULE, "rule_id": "other", "version": stale})
-    assert r.status_code == 409 and "Reload" in r.content.decode() or "再読み込み" in r.content.decode()
+    assert r.status_code == 409
+    assert "Reload" in r.content.decode() or "再読み込み" in r.content.decode()
     assert not pset.rules.filter(rule_id="other").exists()
     r = manager.post(reverse("access_set_publish", args=[pset.pk]), {"version": stale})
     assert not PolicyRevision.objects.filter(policy_set=pset).exists()
