@@ -132,7 +132,7 @@ def start_review(actor: User, org: OrgUnit, a: str, b: str, *, request: HttpRequ
     anchored = review_worklist(res, {r.clause_id: [r.anchor] for r in rows.values() if r.is_addition})
     clauses = clause_targets(res)
     with transaction.atomic():
-        run = ReviewRun.objects.create(org_unit=org, edition_a=a, edition_b=b, created_by=actor,
+        run: ReviewRun = ReviewRun.objects.create(org_unit=org, edition_a=a, edition_b=b, created_by=actor,
                                        created_at=timezone.now(), summary={**res.counts, "unchanged": res.unchanged})
         items = [ReviewItem(run=run, target=ReviewItem.Target.DOCUMENT, document=docs[k],
                             changes=[change_json(c) for c in cs]) for k, cs in hits.items()]
@@ -164,7 +164,7 @@ def complete_item(actor: User, item: ReviewItem, *, note: str = "", adopt_editio
     unit = item.document.owner_unit if item.document_id and item.document else item.run.org_unit
     _require(actor, Perm.POLICY_MANAGE, unit)
     with transaction.atomic():
-        current = ReviewItem.objects.select_for_update(of=("self",)).select_related("run", "document").get(pk=item.pk)
+        current: ReviewItem = ReviewItem.objects.select_for_update(of=("self",)).select_related("run", "document").get(pk=item.pk)
         if current.status != "open" or (expected_version is not None and current.version != expected_version):
             raise ConflictError("review item")
         current.status, current.note = "done", note.strip()[:2000]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,19 +13,18 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST as _require_post
 
-from kijun.core.decorators import require_perm
+from kijun.core.decorators import View, require_perm
 from kijun.core.permissions import access_for
 from kijun.core.roles import Perm
 from kijun.core.services import ConflictError, PermissionDeniedError
 
-from .diff import CHANGE_TYPES
+from .diff import CHANGE_TYPES, change_json
 from .forms import KIND_LABELS, DocumentForm
 from .models import AgencyDocument, ReviewItem, ReviewRun
 from .revisions import (
     EditionError,
-    change_json,
     complete_item,
     diff_editions,
     edition_codes,
@@ -44,6 +44,8 @@ from .store import default_catalog
 from .tailoring import table_csv, table_xlsx
 
 PAGE_SIZE = 50
+#: Django's decorator is untyped; views keep their signatures.
+require_post: Callable[[View], View] = _require_post
 DOC_COLUMNS = (("title", "文書名"), ("kind", "種別"), ("edition", "準拠する版"), ("owner_unit", "所管組織"),
                ("requirement_ids", "実装する遵守事項"), ("last_reviewed", "最終見直し日"), ("state", "見直し状況"))
 DIFF_COLUMNS = (("type", "変更の種類"), ("id", "ID"), ("old_id", "旧ID"), ("kind", "種別"),
@@ -119,7 +121,7 @@ def catalog_document_edit(request: HttpRequest, pk: int | None = None) -> HttpRe
         obj = form.save(commit=False)
         raw = request.POST.get("version", "")
         try:
-            save_document(request.user, obj, expected_version=int(raw) if raw.isdigit() else None,  # type: ignore[arg-type]
+            save_document(request.user, obj, expected_version=int(raw) if raw.isdigit() else None,
                           request=request)
         except ConflictError:
             form.add_error(None, _("Someone else changed this record while you were editing. Reload and try again."))
@@ -194,14 +196,14 @@ def catalog_review_list(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/review_list.html", {"page": page, "orgs": orgs, "sources": edition_sources()})
 
 
-@require_POST
+@require_post
 @require_perm(Perm.POLICY_MANAGE)
 def catalog_review_start(request: HttpRequest) -> HttpResponse:
     org = get_object_or_404(visible_organisations(request.user), code=request.POST.get("unit", ""))
     if not can_edit(request.user, org):
         raise PermissionDenied(Perm.POLICY_MANAGE.value)
     try:
-        run = start_review(request.user, org, request.POST.get("a", ""), request.POST.get("b", ""),  # type: ignore[arg-type]
+        run = start_review(request.user, org, request.POST.get("a", ""), request.POST.get("b", ""),
                            request=request)
     except EditionError:
         messages.error(request, _("Choose two different editions."))
@@ -238,7 +240,7 @@ def catalog_review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "query": f"status={status}&target={target}"})
 
 
-@require_POST
+@require_post
 @require_perm(Perm.POLICY_MANAGE)
 def catalog_review_item_done(request: HttpRequest, pk: int) -> HttpResponse:
     # nosemgrep: kijun-unscoped-queryset-in-view -- scoped through the visible runs; POLICY_MANAGE checked per item
@@ -246,7 +248,7 @@ def catalog_review_item_done(request: HttpRequest, pk: int) -> HttpResponse:
         "run", "run__org_unit", "document", "document__owner_unit"), pk=pk)
     raw = request.POST.get("version", "")
     try:
-        complete_item(request.user, item, note=request.POST.get("note", ""),  # type: ignore[arg-type]
+        complete_item(request.user, item, note=request.POST.get("note", ""),
                       adopt_edition=request.POST.get("adopt_edition") == "1",
                       expected_version=int(raw) if raw.isdigit() else None, request=request)
     except PermissionDeniedError as exc:

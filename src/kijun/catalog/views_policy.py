@@ -3,6 +3,7 @@ and history, agency-specific clauses, and the exports (OSCAL profile, CSV, XLSX)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,9 +14,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST as _require_post
 
-from kijun.core.decorators import require_perm
+from kijun.core.decorators import View, require_perm
 from kijun.core.models import OrgUnit
 from kijun.core.roles import Perm
 from kijun.core.services import ConflictError
@@ -39,6 +40,8 @@ from .store import default_catalog
 from .tailoring import TAILORABLE, Clause, policy_rows
 
 PAGE_SIZE = 50
+#: Django's decorator is untyped; views keep their signatures.
+require_post: Callable[[View], View] = _require_post
 CONFLICT = gettext_lazy("Someone else changed this clause while you were editing. Reload and try again.")
 FIELD_LABELS = {
     "status": gettext_lazy("Applicability"), "reason": gettext_lazy("Reason for the exclusion"),
@@ -51,7 +54,8 @@ SHOW = ("all", "tailored", "excluded", "agency")
 
 def _org(request: HttpRequest, unit: str) -> OrgUnit:
     """The organisation named in the URL, if the user may see its 対策基準 (404 otherwise: no IDOR)."""
-    return get_object_or_404(visible_organisations(request.user), code=unit)
+    org: OrgUnit = get_object_or_404(visible_organisations(request.user), code=unit)
+    return org
 
 
 @require_perm(Perm.CATALOG_VIEW)
@@ -112,7 +116,7 @@ def _need_edit(request: HttpRequest, org: OrgUnit) -> None:
         raise PermissionDenied(Perm.POLICY_MANAGE.value)
 
 
-@require_POST
+@require_post
 @require_perm(Perm.POLICY_MANAGE)
 def catalog_policy_add(request: HttpRequest, unit: str) -> HttpResponse:
     org = _org(request, unit)
@@ -124,7 +128,7 @@ def catalog_policy_add(request: HttpRequest, unit: str) -> HttpResponse:
             form.add_error("clause_id", _("This id is already used in your 対策基準."))
         else:
             try:
-                save_clause(request.user, org, form.clause(), expected_version=0, request=request)  # type: ignore[arg-type]
+                save_clause(request.user, org, form.clause(), expected_version=0, request=request)
             except (TailoringError, ConflictError) as exc:
                 form.add_error(None, str(exc) if isinstance(exc, TailoringError) else CONFLICT)
             else:
@@ -133,7 +137,7 @@ def catalog_policy_add(request: HttpRequest, unit: str) -> HttpResponse:
     return render(request, "catalog/policy.html", _policy_context(request, org, add_form=form), status=400)
 
 
-@require_POST
+@require_post
 @require_perm(Perm.POLICY_MANAGE)
 def catalog_policy_meta(request: HttpRequest, unit: str) -> HttpResponse:
     org = _org(request, unit)
@@ -141,7 +145,7 @@ def catalog_policy_meta(request: HttpRequest, unit: str) -> HttpResponse:
     form = PolicyMetaForm(request.POST)
     if form.is_valid():
         try:
-            update_policy_meta(request.user, org, title=form.cleaned_data["title"],  # type: ignore[arg-type]
+            update_policy_meta(request.user, org, title=form.cleaned_data["title"],
                                version_label=form.cleaned_data["version_label"],
                                expected_version=form.cleaned_data["version"], request=request)
         except ConflictError:
@@ -196,7 +200,7 @@ def catalog_policy_clause(request: HttpRequest, unit: str, clause_id: str) -> Ht
         _need_edit(request, org)
         if is_addition and request.POST.get("action") == "delete":
             try:
-                delete_addition(request.user, org, clause_id, expected_version=_int(request.POST.get("version")),  # type: ignore[arg-type]
+                delete_addition(request.user, org, clause_id, expected_version=_int(request.POST.get("version")),
                                 request=request)
             except ConflictError:
                 messages.error(request, CONFLICT)
@@ -211,7 +215,7 @@ def catalog_policy_clause(request: HttpRequest, unit: str, clause_id: str) -> Ht
             form = ClauseForm(request.POST, clause_id=clause_id)
         if form.is_valid():
             try:
-                save_clause(request.user, org, form.clause(), expected_version=form.cleaned_data["version"],  # type: ignore[arg-type]
+                save_clause(request.user, org, form.clause(), expected_version=form.cleaned_data["version"],
                             request=request)
             except ConflictError:
                 form.add_error(None, CONFLICT)
