@@ -325,4 +325,15 @@ JA = {
     "By the standard": "格付基準による判定",
     "no information assets are linked, so the lowest levels were assumed": "情報資産が関連付けられていないため、最も低い格付を仮定しています",
     "not in the current standard": "現在の基準にない区分",
+    # --- the agency's handling-restriction labels (R7 1.2(2))
+    "handling restriction vocabulary (YAML)": "取扱制限の定義（YAML）",
+    "Handling restriction vocabulary (YAML)": "取扱制限の定義（YAML）",
+    "The standard's five restrictions must stay; add the agency's own labels with a code, Japanese and English names and the aspect they protect.":
+        "統一基準が定める5種類の取扱制限は削除できません。当機関独自のラベルは、コード、日本語名、英語名及び保護する観点（機密性・完全性・可用性）を付けて追加してください。",
+    "Label": "ラベル",
+    "Protects": "保護する観点",
+    "The standard's": "統一基準で規定",
+    "Edit the labels": "ラベルを編集",
+    "The standard names five handling restrictions; the agency adds its own labels, each protecting confidentiality, integrity or availability (R7 1.2(2)). Information assets and use applications use these labels; the conditions of each restriction are written on the asset.":
+        "統一基準は5種類の取扱制限を定めており、当機関は機密性・完全性・可用性のいずれかを保護する独自のラベルを追加できます（統一基準 1.2(2)）。情報資産と利用申請はこのラベルを使い、各制限の具体的な条件は情報資産ごとに記載します。",
 }

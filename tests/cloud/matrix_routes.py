@@ -44,6 +44,7 @@ UI_ROUTES = [
     Route("cloud_asset_detail", Perm.CLOUD_VIEW, "cloud_asset"),
     Route("cloud_asset_edit", Perm.INFO_CLASSIFY, "cloud_asset"),
     Route("cloud_guide", Perm.CLOUD_VIEW),
+    Route("cloud_restrictions", Perm.CLOUD_VIEW),
     Route("cloud_guide", Perm.CLOUD_VIEW, query="a_c_secret_document=no&a_c_non_disclosure=yes"),
 ]
 
@@ -59,6 +60,7 @@ API_ROUTES = [
     Route("cloud_export_assets", Perm.CLOUD_VIEW, anon=401, query="format=xlsx"),
     Route("cloud_get_asset", Perm.CLOUD_VIEW, "cloud_asset", anon=401),
     Route("cloud_get_standard", Perm.CLOUD_VIEW, anon=401),
+    Route("cloud_get_restrictions", Perm.CLOUD_VIEW, anon=401),
     Route("cloud_export_systems", Perm.CLOUD_VIEW, anon=401, query="format=xlsx"),
 ]
 

@@ -141,3 +141,18 @@ def test_ledger_create_update_and_standard(demo) -> None:  # type: ignore[no-unt
                  content_type="application/json").status_code == 409
     assert _client(demo, "staff").put(f"{API}/systems/standard", {"text": default_text()},
                                       content_type="application/json").status_code == 403
+
+
+def test_restriction_labels_api(demo) -> None:  # type: ignore[no-untyped-def]
+    from kijun.cloud.info.services import default_vocabulary_text
+
+    staff = _client(demo, "staff")
+    v = staff.get(f"{API}/classify/restrictions").json()
+    assert v["source"] == "default" and {"no_copy", "need_to_know"} <= {r["code"] for r in v["restrictions"]}
+    assert staff.put(f"{API}/classify/restrictions", {"text": default_vocabulary_text()},
+                     content_type="application/json").status_code == 403
+    admin = _client(demo, "head-iso")
+    r = admin.put(f"{API}/classify/restrictions", {"text": "restrictions: []"}, content_type="application/json")
+    assert r.status_code == 422
+    r = admin.put(f"{API}/classify/restrictions", {"text": default_vocabulary_text()}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["source"] == "agency" and r.json()["version"] == 1

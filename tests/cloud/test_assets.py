@@ -219,3 +219,45 @@ def test_application_pre_filled_from_an_asset(demo) -> None:  # type: ignore[no-
                                                   "ismap_kind": "none", "confidentiality": "1", "integrity": "1",
                                                   "availability": "1", "task": "t"})
     assert r.status_code == 200 and app.pk == asset.applications.get().pk
+
+
+def test_agency_labels_are_edited_validated_and_used(demo) -> None:  # type: ignore[no-untyped-def]
+    from kijun.cloud.info.services import default_vocabulary_text
+
+    staff = _client(demo, "staff")
+    page = staff.get(reverse("cloud_restrictions")).content.decode()
+    assert "複製禁止" in page and "関係者限り" in page and "<textarea" not in page
+    assert staff.post(reverse("cloud_restrictions"), {"text": "x"}).status_code == 403
+    admin = _client(demo, "head-iso")
+    # the standard's five must stay
+    no_copy_removed = default_vocabulary_text().replace("code: no_copy", "code: no_copy_x")
+    r = admin.post(reverse("cloud_restrictions"), {"text": no_copy_removed})
+    assert r.status_code == 400 and "no_copy" in r.content.decode()
+    added = default_vocabulary_text() + (
+        "  - code: in_office_only\n    name_ja: 庁内限り\n    name_en: Inside the office only\n"
+        "    aspect: confidentiality\n")
+    assert admin.post(reverse("cloud_restrictions"), {"text": added}).status_code == 302
+    assert AuditEntry.objects.filter(action="cloud.restrictions.update").count() == 1
+    unit = demo["units"]["demo-policy-planning"]
+    iso = _client(demo, "policy-iso")
+    form = iso.get(reverse("cloud_asset_new")).content.decode()
+    assert "庁内限り" in form
+    r = iso.post(reverse("cloud_asset_new"), _form(unit.pk, code="L-1", handling_restrictions=["in_office_only"]))
+    assert r.status_code == 302
+    asset = InformationAsset.objects.get(code="L-1")
+    assert asset.handling_restrictions == ["in_office_only"]
+    # the engine knows the new label: an application for the asset gets the agency-restriction condition
+    from kijun.cloud.request import UseRequest
+    from kijun.cloud.services import information_items, submit_application
+
+    from .web_helpers import REQUEST
+
+    app, result = submit_application(demo["users"]["policy-iso"], UseRequest.model_validate(
+        {**REQUEST, "information": information_items([asset])}), unit=unit, assets=[asset])
+    assert "restriction_agency_defined" in {x.rule for x in result.reasons}
+    assert "庁内限り" in next(c.text_ja for c in result.conditions if c.id == "observe_agency_restrictions")
+    # a label in use cannot be removed; a stale version is refused
+    r = admin.post(reverse("cloud_restrictions"), {"text": default_vocabulary_text(), "version": 1})
+    assert r.status_code == 400 and "in_office_only" in r.content.decode()
+    r = admin.post(reverse("cloud_restrictions"), {"text": added, "version": 7})
+    assert r.status_code == 400

@@ -77,6 +77,21 @@ class SystemClassStandard(models.Model):
         return f"system class standard v{self.version}"
 
 
+class RestrictionVocabularyDoc(models.Model):
+    """The agency's handling-restriction vocabulary (R7 §1.2(2)) as YAML: the standard's five
+    labels plus the agency's own. One row (pk=1); absent until edited, in which case the shipped
+    vocabulary (kijun/classification/data/handling_restrictions.yaml) applies. Validated by the
+    pure engine (classification.restrictions.vocabulary_from_data) before it is saved."""
+
+    text = models.TextField(_("handling restriction vocabulary (YAML)"))
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"restriction vocabulary v{self.version}"
+
+
 class InformationAsset(models.Model):
     """An information asset or category with its classification (格付) and handling
     restrictions (取扱制限), R7 §1.2.

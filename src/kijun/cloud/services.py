@@ -12,12 +12,14 @@ import os
 from functools import lru_cache
 from typing import Any
 
+import yaml
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
 
+from kijun.classification.restrictions import vocabulary_from_data
 from kijun.core import audit
 from kijun.core.incompatible import ensure_not_self_approval
 from kijun.core.models import OrgUnit, User
@@ -40,6 +42,7 @@ from .models import (
     IsmapImport,
     LifecycleItem,
     RegisterEntry,
+    RestrictionVocabularyDoc,
     UseApplication,
 )
 from .request import SystemRef, UseRequest
@@ -59,9 +62,25 @@ def ismap_policy() -> UploadPolicy:
 
 
 @lru_cache(maxsize=1)
-def engine() -> Engine:
+def base_engine() -> Engine:
     """The engine with the shipped rules, duties, vocabulary and policy (immutable, built once)."""
     return Engine.default()
+
+
+@lru_cache(maxsize=8)
+def _engine_for(doc: tuple[int, str] | None) -> Engine:
+    base = base_engine()
+    if doc is None:
+        return base
+    return Engine(base.rules, base.duties, vocabulary_from_data(yaml.safe_load(doc[1]), "agency vocabulary"),
+                  base.policy)
+
+
+def engine() -> Engine:
+    """The engine with the agency's handling-restriction vocabulary when it has edited one
+    (RestrictionVocabularyDoc; one small query, cached per version), else the shipped data."""
+    row = RestrictionVocabularyDoc.objects.filter(pk=1).values_list("version", "text").first()
+    return _engine_for(None if row is None else (int(row[0]), str(row[1])))
 
 
 def warn_days() -> int:
@@ -70,7 +89,7 @@ def warn_days() -> int:
     raw = getattr(settings, "KIJUN_CLOUD_ISMAP_WARN_DAYS", None) or os.environ.get("KIJUN_CLOUD_ISMAP_WARN_DAYS")
     if raw is not None and str(raw).strip().isdigit():
         return int(str(raw).strip())
-    return engine().policy.expiry_warning_days
+    return base_engine().policy.expiry_warning_days
 
 
 def _require(actor: User, perm: Perm, unit: OrgUnit | None) -> None:

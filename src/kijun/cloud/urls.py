@@ -36,4 +36,5 @@ urlpatterns: list[URLPattern] = [
     path("assets/<int:pk>/edit/", info_views.cloud_asset_edit, name="cloud_asset_edit"),
     path("assets/<int:pk>/apply-guide/", info_views.cloud_asset_apply_guide, name="cloud_asset_apply_guide"),
     path("classify/", info_views.cloud_guide, name="cloud_guide"),
+    path("assets/restrictions/", info_views.cloud_restrictions, name="cloud_restrictions"),
 ]

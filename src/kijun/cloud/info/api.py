@@ -37,8 +37,10 @@ from .services import (
     import_assets,
     parse_assets,
     save_asset,
+    save_vocabulary,
     search,
     vocabulary,
+    vocabulary_doc,
 )
 from .views import sheet_policy
 
@@ -246,6 +248,52 @@ def cloud_classify_asset(request: HttpRequest, asset_id: PathId, body: GuideIn) 
     except ValueError as exc:
         return Status(422, {"detail": str(exc)[:500], "code": "incomplete"})
     return Status(200, _guide_out(result))
+
+
+# ---------------------------------------------------------------- the agency's restriction labels
+
+class RestrictionOut(Schema):
+    code: str
+    name_ja: str
+    name_en: str
+    aspect: str
+    standard: bool
+
+
+class VocabularyOut(Schema):
+    source: Literal["default", "agency"]
+    version: int | None
+    text: str = Field(..., description="the vocabulary as YAML (docs/classification.md)")
+    restrictions: list[RestrictionOut]
+
+
+class VocabularyIn(Schema):
+    text: str = Field(..., min_length=1, max_length=50000)
+    version: int | None = None
+
+
+def _vocabulary_out() -> dict[str, Any]:
+    text, row = vocabulary_doc()
+    return {"source": "agency" if row else "default", "version": row.version if row else None, "text": text,
+            "restrictions": [r.model_dump(exclude={"description_en"}) for r in vocabulary().items]}
+
+
+@router.get("/cloud/classify/restrictions", response={200: VocabularyOut, **ERRORS},
+            summary="Handling-restriction labels: the standard's five and the agency's own (R7 1.2(2))")
+def cloud_get_restrictions(request: HttpRequest) -> dict[str, Any]:
+    need(request, Perm.CLOUD_VIEW)
+    return _vocabulary_out()
+
+
+@router.put("/cloud/classify/restrictions", response={200: VocabularyOut, 409: ErrorOut, **ERRORS},
+            summary="Replace the agency's labels (validated; labels in use cannot be removed)")
+def cloud_put_restrictions(request: HttpRequest, body: VocabularyIn) -> Status[Any]:
+    need(request, Perm.CLOUD_MANAGE)
+    try:
+        save_vocabulary(request.user, body.text, request=request, expected_version=body.version)  # type: ignore[arg-type]
+    except VocabularyError as exc:
+        return Status(422, {"detail": str(exc)[:500], "code": "invalid"})
+    return Status(200, _vocabulary_out())
 
 
 # ---------------------------------------------------------------- import

@@ -8,10 +8,11 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from kijun.classification.restrictions import VocabularyError
 from kijun.core.models import OrgUnit
 
 from ..models import InformationAsset, InformationSystem
-from .services import vocabulary
+from .services import parse_vocabulary, vocabulary
 
 CONFIDENTIALITY = [(1, _("1 - contains no non-disclosure information")),
                    (2, _("2 - likely contains non-disclosure information (confidential)")),
@@ -64,3 +65,18 @@ class AssetImportForm(forms.Form):
     file = forms.FileField(label=_("Information asset list (CSV or XLSX)"),
                            help_text=_("UTF-8 or Shift_JIS (CP932) CSV, or an Excel workbook. Rows are matched by "
                                        "asset id; nothing is saved if any row has an error."))
+
+
+class VocabularyForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 28, "spellcheck": "false"}),
+                           label=_("Handling restriction vocabulary (YAML)"), max_length=50000,
+                           help_text=_("The standard's five restrictions must stay; add the agency's own labels "
+                                       "with a code, Japanese and English names and the aspect they protect."))
+
+    def clean_text(self) -> str:
+        text: str = self.cleaned_data["text"]
+        try:
+            parse_vocabulary(text)
+        except VocabularyError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return text

@@ -13,19 +13,20 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import yaml
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from kijun.classification.guide import GuideResult, GuideTree, load_guide, walk
-from kijun.classification.restrictions import RestrictionVocabulary
+from kijun.classification.restrictions import RestrictionVocabulary, VocabularyError, vocabulary_from_data
 from kijun.core import audit
 from kijun.core.models import OrgUnit, User
 from kijun.core.permissions import access_for
 from kijun.core.roles import Perm
 from kijun.core.services import ConflictError, PermissionDeniedError
 
-from ..models import InformationAsset, InformationSystem
+from ..models import InformationAsset, InformationSystem, RestrictionVocabularyDoc
 from ..services import engine
 from ..sheets import ASSET_ALIASES, ASSET_DERIVED, ASSET_REQUIRED, RowError, asset_rows, headers
 from ..tabular import Table, csv_bytes, read_table, xlsx_bytes
@@ -42,6 +43,58 @@ def vocabulary() -> RestrictionVocabulary:
 @lru_cache(maxsize=1)
 def guide_tree() -> GuideTree:
     return load_guide()
+
+
+# ---------------------------------------------------------------- the agency's vocabulary
+
+def default_vocabulary_text() -> str:
+    from importlib import resources
+
+    return resources.files("kijun.classification").joinpath("data/handling_restrictions.yaml").read_text(
+        encoding="utf-8")
+
+
+def vocabulary_doc() -> tuple[str, RestrictionVocabularyDoc | None]:
+    """The YAML in force and its record (None while the shipped vocabulary applies)."""
+    row = RestrictionVocabularyDoc.objects.filter(pk=1).first()
+    return (row.text, row) if row else (default_vocabulary_text(), None)
+
+
+def parse_vocabulary(text: str) -> RestrictionVocabulary:
+    """Validate YAML as a vocabulary (the standard's five labels must stay); VocabularyError otherwise."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise VocabularyError(f"not valid YAML: {str(exc).splitlines()[0]}") from exc
+    return vocabulary_from_data(data, "vocabulary")
+
+
+def save_vocabulary(actor: User, text: str, *, request: HttpRequest | None = None,
+                    expected_version: int | None = None) -> RestrictionVocabularyDoc:
+    """Replace the agency's labels. A label still used by a recorded asset cannot be removed
+    (its records would no longer mean anything), so that is refused naming the labels."""
+    if not access_for(actor).has(Perm.CLOUD_MANAGE):
+        raise PermissionDeniedError(Perm.CLOUD_MANAGE.value)
+    new = parse_vocabulary(text)
+    codes = {i.code for i in new.items}
+    with transaction.atomic():
+        row = RestrictionVocabularyDoc.objects.select_for_update().filter(pk=1).first()
+        if row is not None and expected_version is not None and row.version != expected_version:
+            raise ConflictError("restriction_vocabulary")
+        used: set[str] = set()
+        for values in InformationAsset.objects.values_list("handling_restrictions", flat=True):
+            used.update(values or [])
+        if used - codes:
+            raise VocabularyError(f"still used by information assets: {', '.join(sorted(used - codes))}")
+        before = sorted(i.code for i in vocabulary().items)
+        if row is None:
+            row = RestrictionVocabularyDoc(pk=1, text=text, updated_by=actor)
+        else:
+            row.text, row.updated_by, row.version = text, actor, row.version + 1
+        row.save()
+        audit.record("cloud.restrictions.update", "restriction_vocabulary", row.pk, f"v{row.version}", actor=actor,
+                     request=request, before={"codes": before}, after={"codes": sorted(codes), "version": row.version})
+    return row
 
 
 def _require(actor: User, perm: Perm, unit: OrgUnit | None) -> None:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kijun.classification.guide import GuideResult
+from kijun.classification.restrictions import VocabularyError
 from kijun.core.decorators import require_perm
 from kijun.core.permissions import access_for
 from kijun.core.roles import Perm
@@ -24,7 +25,7 @@ from kijun.core.uploads import UploadError, UploadPolicy, check_declared_length,
 
 from ..models import InformationAsset, InformationSystem
 from ..tabular import TableFormatError
-from .forms import AssetForm, AssetImportForm
+from .forms import AssetForm, AssetImportForm, VocabularyForm
 from .services import (
     apply_guide,
     export_csv,
@@ -34,8 +35,10 @@ from .services import (
     import_assets,
     parse_assets,
     save_asset,
+    save_vocabulary,
     search,
     vocabulary,
+    vocabulary_doc,
 )
 
 PAGE_SIZE = 50
@@ -256,3 +259,37 @@ def cloud_asset_apply_guide(request: HttpRequest, pk: int) -> HttpResponse:
     assert result.classification is not None
     messages.success(request, _("Classification applied: %(levels)s") % {"levels": result.classification.short})
     return redirect("cloud_asset_detail", pk=asset.pk)
+
+
+@require_perm(Perm.CLOUD_VIEW)
+def cloud_restrictions(request: HttpRequest) -> HttpResponse:
+    """The handling-restriction vocabulary (R7 1.2(2)): the standard's five plus the agency's own
+    labels; CLOUD_MANAGE edits it (a label still used by an asset cannot be removed)."""
+    acc = access_for(request.user)
+    text, row = vocabulary_doc()
+    form = None
+    status = 200
+    if acc.has(Perm.CLOUD_MANAGE):
+        form = VocabularyForm(request.POST or None, initial={"text": text})
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    save_vocabulary(request.user, form.cleaned_data["text"], request=request,  # type: ignore[arg-type]
+                                    expected_version=_version(request))
+                except ConflictError:
+                    form.add_error(None, _("Someone else changed this record while you were editing. "
+                                           "Reload and try again."))
+                except VocabularyError as exc:
+                    form.add_error("text", str(exc))
+                else:
+                    messages.success(request, _("Saved."))
+                    return redirect("cloud_restrictions")
+            status = 400
+    elif request.method == "POST":
+        return HttpResponse(status=403)
+    ja = _ja()
+    aspects = {"confidentiality": _("Confidentiality"), "integrity": _("Integrity"), "availability": _("Availability")}
+    items = [{"code": r.code, "name": r.name_ja if ja else r.name_en, "other": r.name_en if ja else r.name_ja,
+              "aspect": aspects.get(r.aspect, r.aspect), "standard": r.standard, "description": r.description_en}
+             for r in sorted(vocabulary().items, key=lambda r: (not r.standard, r.code))]
+    return render(request, "cloud/restrictions.html", {"items": items, "row": row, "form": form}, status=status)
