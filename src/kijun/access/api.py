@@ -30,6 +30,7 @@ from kijun.core.permissions import access_for
 from kijun.core.roles import Perm
 from kijun.core.services import PermissionDeniedError
 from kijun.core.tokens import authenticate_token
+from kijun.web.logging import security_event
 from kijun.web.pagination import MAX_LIMIT, MAX_OFFSET, Paging
 
 from . import services as svc
@@ -51,16 +52,20 @@ class PdpOrPersonalToken(HttpBearer):
             request.pdp_token = pdp  # type: ignore[attr-defined]
             return pdp
         user = authenticate_token(token)
-        if user is not None:
-            request.user = user
+        if user is None:
+            security_event("api_token_rejected", request, "failure")
+            return None
+        request.user = user
         return user
 
 
 class PdpTokenOnly(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         pdp = authenticate_pdp_token(token)
-        if pdp is not None:
-            request.pdp_token = pdp  # type: ignore[attr-defined]
+        if pdp is None:
+            security_event("api_token_rejected", request, "failure")
+            return None
+        request.pdp_token = pdp  # type: ignore[attr-defined]
         return pdp
 
 
