@@ -11,6 +11,7 @@ import yaml
 
 from kijun.classification.clikit import emit, fail, guarded
 from kijun.classification.textio import read_text
+from kijun.cloud.cli_sheets import assets_app, ledger_app
 from kijun.cloud.engine import Assessment, Engine
 from kijun.cloud.ismap import IsmapImport, parse_file
 from kijun.cloud.ismap_diff import diff_entries, expiry_warnings, index
@@ -24,6 +25,8 @@ ismap_app = typer.Typer(help="ISMAP / ISMAP-LIU cloud service list.", no_args_is
 register_app = typer.Typer(help="Register of approved / prohibited services.", no_args_is_help=True)
 app.add_typer(ismap_app, name="ismap")
 app.add_typer(register_app, name="register")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(assets_app, name="assets")
 
 
 def _date(value: str | None, name: str) -> date | None:
