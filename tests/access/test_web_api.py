@@ -349,3 +349,29 @@ def test_exports_neutralise_formulas(demo: dict[str, Any]) -> None:
     viewer.force_login(demo["users"]["csirt"])
     text = viewer.get(reverse("access_log_export")).content.decode("utf-8-sig")
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_serve_settings_poll_and_ship_against_the_live_server(demo: dict[str, Any], live_server: Any,
+                                                              tmp_path: Path) -> None:
+    """The wiring `kijun access serve` uses: KIJUN_ACCESS_* settings → poller with the PDP token,
+    masked local log and shipper; the decision arrives on the server with a hashed user id."""
+    pset = _published(demo)
+    files = {"tok": _pdp_token(demo, pset), "mask": "agency-secret", "pub.pem": public_key_pem()}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    local_log = tmp_path / "decisions.jsonl"
+    app = app_from_settings({
+        "BUNDLE": f"{live_server.url}/api/v1/access/bundle?policy_set=web-api",
+        "PUBLIC_KEY": str(tmp_path / "pub.pem"), "API_TOKEN_FILE": str(tmp_path / "tok"),
+        "MASK_KEY_FILE": str(tmp_path / "mask"), "DECISION_LOG": str(local_log),
+        "SHIP_URL": f"{live_server.url}/api/v1/access/decision-logs?policy_set=web-api"})
+    with TestClient(app) as client:
+        assert client.get("/healthz").json()["policy_revision"] == pset.revisions.get().revision
+        assert client.post("/v1/decide", json=_request(network="external")).json()["decision"] == "deny"
+    # leaving the client ran the app's shutdown: the shipper flushed before stopping
+    entry = DecisionLogEntry.objects.get(policy_set=pset)
+    hashed = MaskingRules(principal_key=b"agency-secret").principal("alice")
+    assert entry.decision == "deny" and entry.principal == hashed
+    local = json.loads(local_log.read_text().splitlines()[0])
+    assert local["input"]["principal"] == hashed and local["decision_id"] == entry.decision_id
