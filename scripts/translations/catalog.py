@@ -111,6 +111,18 @@ JA = {
     "unchanged": "変更なし",
     "Old id": "旧ID",
     "Changed fields": "変更された項目",
+    "Added": "追加",
+    "Removed": "削除",
+    "Moved": "移動",
+    "Retitled": "見出しの変更",
+    "Text changed": "本文の変更",
+    "Chapter (章)": "章",
+    "Section (節)": "節",
+    "Item (款)": "款",
+    "Numbered group": "項",
+    "Requirement (遵守事項)": "遵守事項",
+    "Sub-item": "細目",
+    "Definition": "定義",
     # reviews
     "When a new edition of the standard is available, a review compares it with the old one and lists the documents and 対策基準 clauses that cite a changed, removed or moved provision.":
         "統一基準の新しい版が出たら、旧版と比較し、変更・削除・移動した条項を引用している文書と対策基準の条項を一覧にします。",

@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST as _require_post
 
 from kijun.core.decorators import View, require_perm
@@ -51,6 +52,12 @@ DOC_COLUMNS = (("title", "文書名"), ("kind", "種別"), ("edition", "準拠�
 DIFF_COLUMNS = (("type", "変更の種類"), ("id", "ID"), ("old_id", "旧ID"), ("kind", "種別"),
                 ("title_a", "見出し（旧）"), ("title_b", "見出し（新）"), ("fields", "変更された項目"),
                 ("similarity", "類似度"))
+CHANGE_LABELS = {"added": gettext_lazy("Added"), "removed": gettext_lazy("Removed"), "moved": gettext_lazy("Moved"),
+                 "retitled": gettext_lazy("Retitled"), "changed_text": gettext_lazy("Text changed")}
+KIND_NAMES = {"chapter": gettext_lazy("Chapter (章)"), "section": gettext_lazy("Section (節)"),
+              "item": gettext_lazy("Item (款)"), "group": gettext_lazy("Numbered group"),
+              "requirement": gettext_lazy("Requirement (遵守事項)"), "subitem": gettext_lazy("Sub-item"),
+              "definition": gettext_lazy("Definition")}
 STATE_JA = {"needs_review": "改定により要見直し", "overdue": "見直し期限超過", "ok": "最新"}
 
 
@@ -146,7 +153,8 @@ def _diff_params(request: HttpRequest) -> tuple[list[Any], str, str]:
 @require_perm(Perm.CATALOG_VIEW)
 def catalog_diff(request: HttpRequest) -> HttpResponse:
     sources, a, b = _diff_params(request)
-    ctx: dict[str, Any] = {"sources": sources, "a": a, "b": b, "types": CHANGE_TYPES, "type": ""}
+    ctx: dict[str, Any] = {"sources": sources, "a": a, "b": b, "type": "",
+                           "types": [(t, CHANGE_LABELS[t]) for t in CHANGE_TYPES]}
     if a and b and a != b:
         res = diff_editions(a, b)
         changes = list(res.changes)
@@ -156,8 +164,10 @@ def catalog_diff(request: HttpRequest) -> HttpResponse:
             ctx["type"] = t
         cat = default_catalog()
         page = Paginator(changes, 100).get_page(request.GET.get("page"))
-        ctx.update({"res": res, "page": page, "known": {c.id for c in page if c.id in cat}
-                    | {c.old_id for c in page if c.old_id and c.old_id in cat},
+        rows = [{"c": c, "type": CHANGE_LABELS[c.type], "kind": KIND_NAMES.get(c.kind, c.kind),
+                 "link": c.id in cat, "old_link": bool(c.old_id and c.old_id in cat)} for c in page]
+        ctx.update({"res": res, "page": page, "rows": rows,
+                    "counts": [(t, CHANGE_LABELS[t], res.counts.get(t, 0)) for t in CHANGE_TYPES],
                     "mixed": a.split(":")[0] != b.split(":")[0], "query": f"a={a}&b={b}&type={ctx['type']}"})
     elif a and a == b:
         ctx["same"] = True
@@ -233,7 +243,8 @@ def catalog_review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for it in page:
         unit = it.document.owner_unit if it.document else None
         it.can_done = it.status == "open" and (acc.has(Perm.POLICY_MANAGE, unit) if unit else org_edit)
-        it.summary = ", ".join(sorted({f"{c['type']} {c['old_id'] + '→' if c.get('old_id') else ''}{c['id']}"
+        it.summary = ", ".join(sorted({f"{CHANGE_LABELS.get(c['type'], c['type'])} "
+                                       f"{c['old_id'] + '→' if c.get('old_id') else ''}{c['id']}"
                                        for c in it.changes}))[:400]
     return render(request, "catalog/review_detail.html", {
         "run": run, "page": page, "status": status, "target": target, "counts": counts,
