@@ -50,6 +50,14 @@ from .dbhelpers import load_all, sync, write_feeds, write_inventory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _no_demo_diagnostics(demo) -> None:  # type: ignore[no-untyped-def]
+    """Start from empty diagnostics tables (the demo loader adds its own hosts and feeds)."""
+    for model in (Finding, Remediation, Installed, Host, Software, Vulnerability, NvdCve, KevListing, EpssEntry,
+                  TrendPoint):
+        model.objects.all().delete()
+
+
 def _pairs() -> set[tuple[str, str]]:
     return set(Finding.objects.values_list("host__name", "vuln__vuln_id"))
 

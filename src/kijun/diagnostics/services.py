@@ -224,6 +224,7 @@ def rematch(*, actor: User | None = None, actor_label: str | None = None, progre
         items = [_item(sid, k, n, v, c, e, p, str(h)) for sid, k, n, v, c, e, p, h in rows]
         sub = CompiledFeed(compiled.cves[c] for c in sorted(pr.complex_cves))
         host_hits = match_hosts(sub, items, osv)
+        res.timings["match_hosts"] = time.perf_counter() - t0
     res.suppressed = pr.suppressed
     res.timings["match"] = time.perf_counter() - t0
     progress("match", 1, 1)
@@ -252,10 +253,14 @@ def rematch(*, actor: User | None = None, actor_label: str | None = None, progre
             [Match(software_id=h.pair, vuln_id=vid[h.vuln_id], sources=",".join(h.sources), reason=h.reason,
                    notes=h.notes) for h in pr.hits], batch_size=2000)
         res.matches = len(pr.hits)
+        res.timings["store_matches"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         res.findings = _fan_out()
+        res.timings["fan_out"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         res.host_specific = _host_specific(host_hits, vid)
         res.findings += res.host_specific
-        res.timings["fan_out"] = time.perf_counter() - t0
+        res.timings["host_specific"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         _sync_remediations(res)
         record_trend()
@@ -265,27 +270,38 @@ def rematch(*, actor: User | None = None, actor_label: str | None = None, progre
     return res
 
 
+VULN_FIELDS = ("cve_id", "summary", "cvss_score", "cvss_vector", "severity", "kev", "kev_due", "kev_added",
+               "ransomware", "epss", "epss_percentile", "exploitation", "automatable", "technical_impact", "basis",
+               "outcome_low", "outcome_medium", "outcome_high", "jvn_ids")
+
+
+def _vuln_values(f: Any) -> tuple[Any, ...]:
+    c, k, e = f.cvss, f.kev, f.epss
+    return ((f.cve or "")[:32], f.summary, c.score if c else None, (c.vector if c else "")[:200],
+            (c.severity if c else "")[:16], k is not None, _d(k.due_date) if k else None,
+            _d(k.date_added) if k else None, (k.ransomware if k else "")[:16], e.epss if e else None,
+            e.percentile if e else None, f.exploitation, f.automatable, f.technical_impact, list(f.basis),
+            f.outcomes["low"], f.outcomes["medium"], f.outcomes["high"], list(f.jvn_ids))
+
+
 def _upsert_vulns(facts: dict[str, Any]) -> dict[str, int]:
-    existing = dict(Vulnerability.objects.values_list("vuln_id", "id"))
-    objs = []
+    """Insert new vulnerabilities; update only those whose facts changed (KEV listing, EPSS, CVSS...)."""
+    existing = {row[0]: row[1:] for row in Vulnerability.objects.values_list("vuln_id", "id", *VULN_FIELDS)}
+    new, changed = [], []
     for f in facts.values():
-        c, k, e = f.cvss, f.kev, f.epss
-        objs.append(Vulnerability(
-            id=existing.get(f.vuln_id), vuln_id=f.vuln_id[:100], cve_id=(f.cve or "")[:32], summary=f.summary,
-            cvss_score=c.score if c else None, cvss_vector=(c.vector if c else "")[:200],
-            severity=(c.severity if c else "")[:16], kev=k is not None,
-            kev_due=_d(k.due_date) if k else None, kev_added=_d(k.date_added) if k else None,
-            ransomware=(k.ransomware if k else "")[:16], epss=e.epss if e else None,
-            epss_percentile=e.percentile if e else None, exploitation=f.exploitation, automatable=f.automatable,
-            technical_impact=f.technical_impact, basis=list(f.basis), outcome_low=f.outcomes["low"],
-            outcome_medium=f.outcomes["medium"], outcome_high=f.outcomes["high"], jvn_ids=list(f.jvn_ids)))
-    Vulnerability.objects.bulk_create([o for o in objs if o.id is None], batch_size=1000)
-    changed = [o for o in objs if o.id is not None]
+        values = _vuln_values(f)
+        old = existing.get(f.vuln_id[:100])
+        if old is None:
+            new.append(Vulnerability(vuln_id=f.vuln_id[:100], **dict(zip(VULN_FIELDS, values, strict=True))))
+        elif tuple(old[1:]) != values:
+            changed.append(Vulnerability(id=old[0], vuln_id=f.vuln_id[:100], **dict(zip(VULN_FIELDS, values, strict=True))))
+    Vulnerability.objects.bulk_create(new, batch_size=1000)
     if changed:
-        names = [fl.name for fl in Vulnerability._meta.fields if fl.name not in ("id", "vuln_id")]
-        Vulnerability.objects.bulk_update(changed, names, batch_size=500)
-    return dict(Vulnerability.objects.filter(vuln_id__in=list(facts)).values_list("vuln_id", "id")) if len(facts) < 5000 \
-        else {k: v for k, v in Vulnerability.objects.values_list("vuln_id", "id") if k in facts}
+        Vulnerability.objects.bulk_update(changed, list(VULN_FIELDS), batch_size=200)
+    ids = {k: v[0] for k, v in existing.items()}
+    if new:
+        ids.update(Vulnerability.objects.filter(id__gt=max(ids.values(), default=0)).values_list("vuln_id", "id"))
+    return ids
 
 
 def _d(s: str | None) -> dt.date | None:
@@ -342,7 +358,6 @@ def _sync_remediations(res: RematchResult) -> None:
     """Create, count, close, reopen and date remediation records from the new findings (set-based)."""
     now = timezone.now()
     rem, fnd, sysm = _table(Remediation), _table(Finding), _table(InformationSystem)
-    before = Remediation.objects.aggregate(m=Max("id"))["m"] or 0
     cols = ("vuln_id, system_id, host_id, org_unit_id, owner_id, status, outcome, findings, due_basis, evidence, "
             "opened_at, version")
     res.remediations_opened = _execute(
@@ -375,7 +390,6 @@ def _sync_remediations(res: RematchResult) -> None:
                                                        version=F("version") + 1)
     _event_rows(reopened, "reopened", {"status": "open"}, now)
     res.remediations_fixed, res.remediations_reopened = len(fixed), len(reopened)
-    _event_rows(list(Remediation.objects.filter(id__gt=before).values_list("id", flat=True)), "opened", {}, now)
     kev_due = Vulnerability.objects.filter(pk=OuterRef("vuln_id")).values("kev_due")[:1]
     Remediation.objects.filter(due_on__isnull=True, vuln__kev=True, vuln__kev_due__isnull=False).update(
         due_on=Subquery(kev_due), due_basis="kev")
