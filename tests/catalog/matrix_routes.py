@@ -39,6 +39,7 @@ API_ROUTES = [
     Route("catalog_get_document", Perm.CATALOG_VIEW, "catalog_document", anon=401),
     Route("catalog_list_editions", Perm.CATALOG_VIEW, anon=401),
     Route("catalog_diff_api", Perm.CATALOG_VIEW, anon=401, query="a=catalog:r7&b=catalog:r7"),
+    Route("catalog_get_review", Perm.CATALOG_VIEW, "catalog_review", anon=401),
 ]
 
 EXEMPT = {

@@ -128,3 +128,29 @@ def test_review_run_marks_documents_and_clauses(demo, login_as) -> None:  # type
     assert login_as("staff").post(f"/catalog/reviews/items/{item.pk}/done/", {}).status_code == 403
     with pytest.raises(Exception, match="different"):
         start_review(demo["users"]["head-iso"], units["demo-ministry"], a, a)
+
+
+def test_review_api_start_read_and_done(demo) -> None:  # type: ignore[no-untyped-def]
+    from kijun.core.tokens import issue_token
+
+    a, b = store_editions()
+    doc = _doc(demo["units"]["demo-policy-planning"], "API手順", ["2.1.1(2)(a)"])
+    head = Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(demo['users']['head-iso'], 'x', 5)[1]}")
+    staff = Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(demo['users']['staff'], 'x', 5)[1]}")
+    body = {"unit": "demo-ministry", "a": a, "b": b}
+    assert staff.post("/api/v1/catalog/reviews", body, content_type="application/json").status_code == 403
+    assert head.post("/api/v1/catalog/reviews", {**body, "b": a}, content_type="application/json").status_code == 422
+    r = head.post("/api/v1/catalog/reviews", body, content_type="application/json")
+    assert r.status_code == 201
+    run = r.json()
+    item = next(i for i in run["items"] if i["document_id"] == doc.pk)
+    assert item["status"] == "open" and item["changes"][0]["id"] == "2.1.1(2)(a)"
+    seen = staff.get(f"/api/v1/catalog/reviews/{run['id']}").json()
+    assert any(i["document_id"] == doc.pk for i in seen["items"])
+    url = f"/api/v1/catalog/reviews/items/{item['id']}/done"
+    assert staff.post(url, {"version": 1}, content_type="application/json").status_code == 403
+    done = head.post(url, {"version": 1, "note": "済"}, content_type="application/json")
+    assert done.status_code == 200 and done.json()["status"] == "done"
+    assert head.post(url, {"version": 1}, content_type="application/json").status_code == 409
+    doc.refresh_from_db()
+    assert doc.edition == "t2"

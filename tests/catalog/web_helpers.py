@@ -62,4 +62,4 @@ def review_kwargs(demo: dict[str, Any], where: str, api: bool) -> dict[str, Any]
 
     run = ReviewRun.objects.filter(org_unit=unit).first() or ReviewRun.objects.create(
         org_unit=unit, edition_a="catalog:r7", edition_b="catalog:r7", created_at=timezone.now())
-    return {"pk": run.pk}
+    return {"review_id" if api else "pk": run.pk}

@@ -8,6 +8,7 @@ import datetime as dt
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
@@ -21,9 +22,16 @@ from kijun.web.pagination import Paging
 from ..core.api import ERRORS, BodyId, ErrorOut, PathId, need
 from ..core.roles import Perm
 from .diff import diff_result_json
-from .models import AgencyDocument, OfficialText
+from .models import AgencyDocument, OfficialText, ReviewItem, ReviewRun
 from .oscal import profile_to_oscal
-from .revisions import EditionError, diff_editions, edition_codes, edition_sources
+from .revisions import (
+    EditionError,
+    complete_item,
+    diff_editions,
+    edition_codes,
+    edition_sources,
+    start_review,
+)
 from .services import (
     TailoringError,
     policy_clauses,
@@ -289,3 +297,93 @@ def catalog_diff_api(request: HttpRequest, params: Query[DiffIn]) -> Any:
         return diff_result_json(diff_editions(params.a, params.b))
     except EditionError as exc:
         return Status(404, {"detail": str(exc), "code": "not_found"})
+
+
+# ---------------------------------------------------------------- revision reviews
+
+class ReviewItemOut(Schema):
+    id: int
+    target: str
+    document_id: int | None
+    clause_id: str
+    tailored: bool
+    changes: list[dict[str, Any]]
+    status: str
+    note: str
+    done_at: dt.datetime | None
+    version: int
+
+
+class ReviewOut(Schema):
+    id: int
+    unit: str
+    edition_a: str
+    edition_b: str
+    summary: dict[str, Any]
+    created_at: dt.datetime
+    items: list[ReviewItemOut] = Field(..., description="documents outside your scope are left out")
+
+
+class ReviewIn(Schema):
+    unit: str = Field(..., max_length=64)
+    a: str = Field(..., max_length=40)
+    b: str = Field(..., max_length=40)
+
+
+class ItemDoneIn(Schema):
+    note: str = Field("", max_length=2000)
+    adopt_edition: bool = True
+    version: int = Field(..., ge=1)
+
+
+def _review_out(request: HttpRequest, run: ReviewRun) -> dict[str, Any]:
+    acc = need(request, Perm.CATALOG_VIEW)
+    items = run.items.filter(Q(target=ReviewItem.Target.CLAUSE) | acc.unit_q(Perm.CATALOG_VIEW, "document__owner_unit__"))
+    return {"id": run.pk, "unit": run.org_unit.code, "edition_a": run.edition_a, "edition_b": run.edition_b,
+            "summary": run.summary, "created_at": run.created_at, "items": list(items.order_by("id")[:5000])}
+
+
+def _runs(request: HttpRequest) -> Any:
+    need(request, Perm.CATALOG_VIEW)
+    # nosemgrep: kijun-unscoped-queryset-in-view -- scoped: runs of organisations the user may see
+    return ReviewRun.objects.filter(org_unit__in=visible_organisations(request.user)).select_related("org_unit")
+
+
+@router.get("/catalog/reviews/{review_id}", response={200: ReviewOut, **ERRORS},
+            summary="A revision review and its worklist")
+def catalog_get_review(request: HttpRequest, review_id: PathId) -> dict[str, Any]:
+    return _review_out(request, get_object_or_404(_runs(request), pk=review_id))
+
+
+@router.post("/catalog/reviews", response={201: ReviewOut, 404: ErrorOut, **ERRORS},
+             summary="Diff two editions and create the organisation's worklist (POLICY_MANAGE at the organisation)")
+def catalog_start_review(request: HttpRequest, body: ReviewIn) -> Status[Any]:
+    need(request, Perm.POLICY_MANAGE)
+    org = _org(request, body.unit)
+    try:
+        run = start_review(request.user, org, body.a, body.b, request=request)  # type: ignore[arg-type]
+    except PermissionDeniedError:
+        return Status(403, {"detail": "policy.manage is needed at the organisation", "code": "forbidden"})
+    except EditionError as exc:
+        return Status(422, {"detail": str(exc), "code": "invalid"})
+    return Status(201, _review_out(request, run))
+
+
+@router.post("/catalog/reviews/items/{item_id}/done", response={200: ReviewItemOut, 409: ErrorOut, **ERRORS},
+             summary="Mark a worklist item reviewed (a document also takes today's review date)")
+def catalog_review_item_done_api(request: HttpRequest, item_id: PathId, body: ItemDoneIn) -> Status[Any]:
+    need(request, Perm.POLICY_MANAGE)
+    acc = need(request, Perm.CATALOG_VIEW)
+    # nosemgrep: kijun-unscoped-queryset-in-view -- scoped through visible runs and the document's owner unit
+    visible = ReviewItem.objects.filter(run__in=_runs(request)).filter(
+        Q(target=ReviewItem.Target.CLAUSE) | acc.unit_q(Perm.CATALOG_VIEW, "document__owner_unit__"))
+    item = get_object_or_404(visible.select_related("run", "run__org_unit", "document", "document__owner_unit"),
+                             pk=item_id)
+    try:
+        done = complete_item(request.user, item, note=body.note, adopt_edition=body.adopt_edition,  # type: ignore[arg-type]
+                             expected_version=body.version, request=request)
+    except PermissionDeniedError:
+        return Status(403, {"detail": "policy.manage is needed for this item", "code": "forbidden"})
+    except ConflictError:
+        return Status(409, {"detail": "already done or changed meanwhile", "code": "conflict"})
+    return Status(200, done)
