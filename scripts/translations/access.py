@@ -253,6 +253,20 @@ JA = {
     "Policy revision": "方針の版",
     "Received": "受信日時",
     "Event": "イベント",
+    # rules YAML
+    "Rules YAML file": "ルールのYAMLファイル",
+    "The format of kijun access compile (rules: [...]); UTF-8 or Shift_JIS. It replaces every rule of this policy set.":
+        "kijun access compile と同じ形式（rules: [...]）。UTF-8 または Shift_JIS。この方針のルールをすべて置き換えます。",
+    "Import rules YAML": "ルールをYAMLから取り込む",
+    "Download rules YAML": "ルールをYAMLでダウンロード",
+    "Every rule is validated before anything changes; an invalid file leaves the policy set as it was. The import "
+    "is audited and is published only when you publish.":
+        "取り込む前にすべてのルールを検証します。誤りがあるファイルでは方針は変わりません。取り込みは監査ログに記録され、"
+        "公開するまで配布されません。",
+    "Import": "取り込む",
+    "Imported %(n)s rules. Check the generated Cedar and publish when ready.":
+        "%(n)s件のルールを取り込みました。生成されたCedarを確認し、準備ができたら公開してください。",
+    "The rules were not imported: %(reason)s": "ルールを取り込めませんでした: %(reason)s",
     # dashboard
     "Access-control policies awaiting review": "見直し待ちのアクセス制御方針",
     "Access denied by PDPs (24 h)": "PDPによるアクセス拒否（24時間）",

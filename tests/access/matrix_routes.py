@@ -83,6 +83,8 @@ UI_ROUTES = [
     Route("access_set_cedar", Perm.ACCESS_VIEW, "access_set"),
     Route("access_set_test", Perm.ACCESS_VIEW, "access_set"),
     Route("access_rule_new", Perm.ACCESS_MANAGE, "access_set"),
+    Route("access_rules_export", Perm.ACCESS_VIEW, "access_set"),
+    Route("access_rules_import", Perm.ACCESS_MANAGE, "access_set"),
     Route("access_rule_edit", Perm.ACCESS_MANAGE, "access_rule"),
     Route("access_resource_new", Perm.ACCESS_MANAGE, "access_set"),
     Route("access_resource_edit", Perm.ACCESS_MANAGE, "access_resource"),

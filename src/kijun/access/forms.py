@@ -279,6 +279,12 @@ class ResourceForm(forms.ModelForm):  # type: ignore[type-arg]
         return value
 
 
+class RulesImportForm(forms.Form):
+    file = forms.FileField(label=_("Rules YAML file"),
+                           help_text=_("The format of kijun access compile (rules: [...]); UTF-8 or Shift_JIS. "
+                                       "It replaces every rule of this policy set."))
+
+
 class PublishForm(forms.Form):
     note = forms.CharField(max_length=500, required=False, label=_("What changed and why"))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError
@@ -20,6 +21,8 @@ from kijun.core.decorators import require_perm
 from kijun.core.permissions import access_for
 from kijun.core.roles import Perm
 from kijun.core.services import ConflictError
+from kijun.core.uploads import UploadError, UploadPolicy, check_declared_length, iter_file, store
+from kijun.textcodec import decode_utf8_or_cp932
 
 from . import services as svc
 from .forms import (
@@ -30,13 +33,14 @@ from .forms import (
     PublishForm,
     ResourceForm,
     RuleForm,
+    RulesImportForm,
     TokenForm,
 )
 from .logstore import issue_pdp_token, revoke_pdp_token
 from .model import AccessRequest
 from .models import PolicyRevision, PolicyRule, PolicySet, ProtectedResource
 from .policy import PolicyError
-from .rules import Rule, rule_to_cedar
+from .rules import Rule, RuleError, rule_to_cedar
 
 PAGE_SIZE = 50
 CONFLICT = "Someone else changed this policy set while you were editing. Reload and try again."
@@ -196,6 +200,52 @@ def access_rule_delete(request: HttpRequest, pk: int, rule_pk: int) -> HttpRespo
     else:
         messages.success(request, _("Rule deleted."))
     return redirect("access_set_detail", pk=pset.pk)
+
+
+RULES_UPLOAD = UploadPolicy("access rules YAML", max_bytes=1024 * 1024, allowed_types=frozenset({"text"}))
+
+
+@require_perm(Perm.ACCESS_VIEW)
+def access_rules_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The set's enabled rules as a rules YAML document (for git, review, `kijun access compile`)."""
+    pset = _set(request, pk)
+    resp = HttpResponse(svc.build(pset).rules_yaml, content_type="application/yaml; charset=utf-8")
+    resp["Content-Disposition"] = f'attachment; filename="{pset.code}.rules.yaml"'
+    return resp
+
+
+@require_perm(Perm.ACCESS_MANAGE)
+def access_rules_import(request: HttpRequest, pk: int) -> HttpResponse:
+    """Replace the rules with an uploaded rules YAML file; an invalid file changes nothing."""
+    pset = _set(request, pk, Perm.ACCESS_MANAGE)
+    form = RulesImportForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        try:
+            check_declared_length(request.META.get("CONTENT_LENGTH"), RULES_UPLOAD)
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                with upload.open("rb") as fh:
+                    stored = store(iter_file(fh), RULES_UPLOAD, settings.DATA_DIR / "uploads" / "access", upload.name)
+                try:
+                    text = decode_utf8_or_cp932(stored.path.read_bytes())
+                finally:
+                    stored.path.unlink(missing_ok=True)
+                n = svc.import_rules(request.user, pset, text, origin=stored.display_name or "rules.yaml",  # type: ignore[arg-type]
+                                     request=request, expected_version=_version(request))
+                messages.success(request, _("Imported %(n)s rules. Check the generated Cedar and publish when ready.")
+                                 % {"n": n})
+                return redirect("access_set_detail", pk=pset.pk)
+        except UploadError as exc:
+            form.add_error("file", str(exc))
+            status = exc.status
+        except (RuleError, UnicodeDecodeError, ValueError) as exc:
+            form.add_error("file", _("The rules were not imported: %(reason)s") % {"reason": str(exc)[:1000]})
+        except ConflictError:
+            form.add_error(None, _(CONFLICT))
+            status = 409
+    return render(request, "access/rules_import.html", {"form": form, "pset": pset}, status=status)
 
 
 # ---------------------------------------------------------------- resources (§7.3.1(1))
