@@ -40,3 +40,21 @@ def test_example_request_is_valid() -> None:
                            policy=engine.policy.merged(overrides))
     assert result.decision == "permitted_with_conditions"
     assert {c.id for c in result.conditions} == {"encrypt_data", "integrity_controls"}
+
+
+def test_every_cloud_page_and_api_operation_is_documented() -> None:
+    """docs/cloud.md names every URL name of the cloud pages and every API path it serves."""
+    import django
+
+    django.setup()
+    from kijun.cloud import urls
+    from kijun.cloud.api import router
+
+    pages = [p.name for p in urls.urlpatterns if p.name]
+    assert [n for n in pages if f"`{n}`" not in DOC] == []
+    paths: set[str] = set()
+    for mount in router.build_routers(""):
+        paths.update(mount.template.path_operations)
+    short = {re.sub(r"\{[^}]+\}", "{id}", p.removeprefix("/cloud/")) for p in paths}
+    undocumented = [p for p in sorted(short) if f"{p}" not in DOC]
+    assert undocumented == []
