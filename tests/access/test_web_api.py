@@ -172,6 +172,16 @@ def test_pdp_polls_and_ships_against_the_live_server(demo: dict[str, Any], live_
     assert cells[0][0] == "日時" and len(cells) == 1 + sum(r.decision == "deny" for r in rows)
     api = viewer.get(f"/api/v1/access/decision-logs?principal={masking.principal('alice')[:12]}").json()
     assert api["count"] == 4
+    # searching by a plain user id needs the masking key on the server too
+    assert viewer.get("/api/v1/access/decision-logs?user=alice").json()["count"] == 0
+    keyfile = tmp_path / "mask-key"
+    keyfile.write_text("agency-secret\n")
+    from django.test import override_settings
+
+    with override_settings(KIJUN_ACCESS_MASK_KEY_FILE=str(keyfile)):
+        assert viewer.get("/api/v1/access/decision-logs?user=alice").json()["count"] == 4
+        assert viewer.get("/api/v1/access/decision-logs?user=bob").json()["count"] == 0
+        assert 'id="f-user"' in viewer.get(reverse("access_log_list")).content.decode()
     # a newly published revision is picked up by the next poll
     head = demo["users"]["head-iso"]
     rule = pset.rules.get(rule_id="allow_staff_read_c1")

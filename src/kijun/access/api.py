@@ -297,11 +297,11 @@ class LogOut(Schema):
             summary="Shipped decisions in your scope (filters: decision, policy, principal, since, until)")
 @paginate(Paging)
 def access_list_decision_logs(request: HttpRequest, decision: str = "", policy: str = "", principal: str = "",
-                              since: str = "", until: str = "", policy_set: str = "") -> Any:
+                              since: str = "", until: str = "", policy_set: str = "", user: str = "") -> Any:
     acc = need(request, Perm.ACCESS_VIEW)
     qs = acc.scoped(DecisionLogEntry.objects.all(), Perm.ACCESS_VIEW, "policy_set__org_unit")
     if policy_set:
         qs = qs.filter(policy_set__code=policy_set[:64])
     params = {"decision": decision, "policy": policy[:100], "principal": principal[:100], "since": since[:40],
-              "until": until[:40]}
+              "until": until[:40], "user": user[:256]}
     return filtered(qs, params)

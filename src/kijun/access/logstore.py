@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import secrets
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +33,7 @@ from kijun.core.permissions import access_for
 from kijun.core.roles import Perm
 from kijun.core.services import PermissionDeniedError
 
+from .decision_log import MaskingRules
 from .models import DecisionLogEntry, PdpToken, PolicySet
 
 PDP_TOKEN_PREFIX = "kjp_"  # noqa: S105 - a public marker for secret scanners, not a secret
@@ -188,6 +190,16 @@ def purge(now: dt.datetime | None = None) -> int:
 
 # ---------------------------------------------------------------- queries
 
+def server_masking() -> MaskingRules | None:
+    """The PDPs' masking key when the agency also gives it to the server (KIJUN_ACCESS_MASK_KEY_FILE),
+    so people can search decision logs by a plain user id; None otherwise (search by hash only)."""
+    path = getattr(settings, "KIJUN_ACCESS_MASK_KEY_FILE", None) or os.environ.get("KIJUN_ACCESS_MASK_KEY_FILE")
+    if not path:
+        return None
+    key = Path(path).read_text("utf-8").strip()
+    return MaskingRules(principal_key=key.encode()) if key else None
+
+
 def filtered(qs: QuerySet[DecisionLogEntry], params: dict[str, str]) -> QuerySet[DecisionLogEntry]:
     """Apply the UI/API filters: decision, policy id, principal hash, time range (ISO dates/times)."""
     decision = params.get("decision", "")
@@ -199,6 +211,11 @@ def filtered(qs: QuerySet[DecisionLogEntry], params: dict[str, str]) -> QuerySet
     principal = params.get("principal", "").strip()
     if principal:
         qs = qs.filter(principal__startswith=principal)
+    user = params.get("user", "").strip()
+    masking = server_masking() if user else None
+    if user:
+        # without the key on the server a plain user id cannot be matched: show nothing rather than guess
+        qs = qs.filter(principal=masking.principal(user)) if masking else qs.none()
     for key, lookup in (("since", "timestamp__gte"), ("until", "timestamp__lt")):
         when = _when(params.get(key, ""), end=key == "until")
         if when is not None:

@@ -21,11 +21,11 @@ from kijun.core.decorators import require_perm
 from kijun.core.permissions import access_for
 from kijun.core.roles import Perm
 
-from .logstore import filtered
+from .logstore import filtered, server_masking
 from .models import DecisionLogEntry, PolicySet
 
 PAGE_SIZE = 50
-FILTERS = ("policy_set", "decision", "policy", "principal", "since", "until")
+FILTERS = ("policy_set", "decision", "policy", "principal", "user", "since", "until")
 EXPORT_LIMIT = 100_000
 
 
@@ -45,7 +45,7 @@ def access_log_list(request: HttpRequest) -> HttpResponse:
     acc = access_for(request.user)
     sets = acc.scoped(PolicySet.objects.all(), Perm.ACCESS_VIEW, "org_unit").only("pk", "code", "name")
     return render(request, "access/log_list.html", {
-        "page": page, "params": params, "sets": sets,
+        "page": page, "params": params, "sets": sets, "can_search_user": server_masking() is not None,
         "query": urlencode({k: v for k, v in params.items() if v})})
 
 
