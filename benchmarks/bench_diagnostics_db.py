@@ -67,15 +67,13 @@ def main() -> None:
     setup(tmp)
 
     from bench_diagnostics import make_feed, make_inventory, make_products
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from kijun.core.models import OrgUnit
     from kijun.diagnostics.inventory import Inventory
     from kijun.diagnostics.models import Finding, Installed, Match, Remediation
     from kijun.diagnostics.records import InventoryItem
-    from kijun.diagnostics import services as _svc
-    from kijun.diagnostics.services import _execute, _fan_out, _table, ingest_inventory
-    rematch = _svc.rematch
+    from kijun.diagnostics.services import _fan_out, ingest_inventory, rematch
     from kijun.diagnostics.store import parse_files, store_parsed
 
     print(f"kijun.diagnostics DB benchmark (SQLite), scale={args.scale}, seed={args.seed}", file=sys.stderr)
@@ -115,14 +113,14 @@ def main() -> None:
     # fan-out alone: the set-based INSERT ... SELECT vs a per-row Python loop, same data
     def sql_fan() -> int:
         with transaction.atomic():
-            _execute(f"DELETE FROM {_table(Finding)}")
+            Finding.objects.all().delete()
             return _fan_out()
 
     n_sql, t_sql, w_sql = timed("fan-out: one INSERT ... SELECT", sql_fan)
 
     def python_fan() -> int:
         with transaction.atomic():
-            _execute(f"DELETE FROM {_table(Finding)}")
+            Finding.objects.all().delete()
             from kijun.diagnostics.models import Host, Vulnerability
 
             hosts = {h.pk: h for h in Host.objects.all()}
@@ -142,9 +140,7 @@ def main() -> None:
 
     n_py, t_py, w_py = timed("fan-out baseline: per-row Python + bulk_create", python_fan)
     assert n_sql == n_py, (n_sql, n_py)
-    with connection.cursor() as cur:  # noqa: S608 - fixed statement, benchmark only
-        cur.execute(f"SELECT COUNT(*) FROM {_table(Installed)}")
-        n_inst = cur.fetchone()[0]
+    n_inst = Installed.objects.count()
 
     print()
     print(f"| measure (SQLite, scale={args.scale}) | kijun | baseline | ratio |")

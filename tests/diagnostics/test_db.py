@@ -270,3 +270,22 @@ def test_reference_samples_through_the_database(tmp_path: Path, demo) -> None:  
                                             jvn=load_jvn(jvn), osv=load_osv([osv])))
     assert {(f.host, f.vuln_id) for f in pure.findings} == _pairs()
     assert _pairs(), "the samples are expected to produce at least one finding"
+
+
+def test_services_check_vuln_manage(tmp_path: Path, demo) -> None:  # type: ignore[no-untyped-def]
+    from kijun.diagnostics.store import parse_files, store_parsed
+
+    sysowner, csirt = demo["users"]["sysowner"], demo["users"]["csirt"]
+    files = write_feeds(tmp_path / "feeds")
+    with pytest.raises(PermissionDeniedError):
+        store_parsed(parse_files(nvd=[files["nvd"]]), actor=sysowner)
+    assert not NvdCve.objects.exists()
+    inv = write_inventory(tmp_path / "inv")
+    with pytest.raises(PermissionDeniedError):
+        ingest_files([inv], unit=demo["units"]["demo-it-division"], actor=sysowner)
+    assert not Host.objects.exists()
+    with pytest.raises(PermissionDeniedError):
+        rematch(actor=sysowner)
+    store_parsed(parse_files(nvd=[files["nvd"]]), actor=csirt)
+    ingest_files([inv], unit=demo["units"]["demo-it-division"], actor=csirt)
+    assert rematch(actor=csirt).findings == 5

@@ -101,10 +101,24 @@ def mission_for(system: InformationSystem | None) -> str:
     return MISSION_BY_CLASS.get(system.system_class, "medium") if system is not None else "medium"
 
 
+def _require_manage(actor: User, unit: OrgUnit | None = None) -> None:
+    from kijun.core.permissions import access_for
+    from kijun.core.roles import Perm
+    from kijun.core.services import PermissionDeniedError
+
+    if not access_for(actor).has(Perm.VULN_MANAGE, unit):
+        raise PermissionDeniedError(Perm.VULN_MANAGE.value)
+
+
 def ingest_inventory(inv: Inventory, *, unit: OrgUnit, system: InformationSystem | None = None,
                      source: str = "", actor: User | None = None, actor_label: str | None = None,
                      request: Any = None) -> IngestResult:
-    """Store a parsed inventory for ``unit``: each reported host's rows replace its previous ones."""
+    """Store a parsed inventory for ``unit``: each reported host's rows replace its previous ones.
+
+    With an ``actor`` (web, API) VULN_MANAGE in ``unit`` is required; the CLI and the demo pass none.
+    """
+    if actor is not None:
+        _require_manage(actor, unit)
     res = IngestResult(hosts=len(inv.hosts), items=len(inv.items), unmapped=len(inv.unmapped),
                        warnings=list(inv.warnings))
     now = timezone.now()
@@ -202,6 +216,9 @@ def rematch(*, actor: User | None = None, actor_label: str | None = None, progre
             request: Any = None) -> RematchResult:
     """Match all distinct installed pairs against the stored feeds and rebuild findings in SQL."""
     import time
+
+    if actor is not None:
+        _require_manage(actor)
 
     res = RematchResult()
     t0 = time.perf_counter()

@@ -121,7 +121,14 @@ def _upsert(model: Any, key: str, rows: Iterable[tuple[str, str, dict[str, Any]]
 
 def store_parsed(parsed: Parsed, *, actor: User | None = None, actor_label: str | None = None,
                  progress: Progress = _noop) -> dict[str, dict[str, int]]:
-    """Write parsed feeds incrementally in one transaction; returns counts per feed."""
+    """Write parsed feeds incrementally in one transaction; returns counts per feed (VULN_MANAGE with an actor)."""
+    if actor is not None:
+        from kijun.core.permissions import access_for
+        from kijun.core.roles import Perm
+        from kijun.core.services import PermissionDeniedError
+
+        if not access_for(actor).has(Perm.VULN_MANAGE):
+            raise PermissionDeniedError(Perm.VULN_MANAGE.value)
     now = timezone.now()
     out: dict[str, dict[str, int]] = {}
     with transaction.atomic():
