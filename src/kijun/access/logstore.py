@@ -94,7 +94,7 @@ def authenticate_pdp_token(raw: str) -> PdpToken | None:
     """The active token for ``raw`` (unrevoked, unexpired), or None."""
     if not raw.startswith(PDP_TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = PdpToken.objects.select_related("policy_set", "policy_set__org_unit").filter(
+    token: PdpToken | None = PdpToken.objects.select_related("policy_set", "policy_set__org_unit").filter(
         token_hash=_hash(raw)).first()
     now = timezone.now()
     if token is None or token.revoked_at is not None or token.expires_at <= now:
@@ -137,7 +137,8 @@ def _entry(pset: PolicySet, event: Any, index: int) -> DecisionLogEntry:
     joined = "," + ",".join(policies) + "," if policies else ""
     if len(joined) > 1000:
         raise IngestError(f"events.{index}.result.determining_policies: too long")
-    resource = inp.get("resource") if isinstance(inp.get("resource"), dict) else {}
+    raw_resource = inp.get("resource")
+    resource: dict[str, Any] = raw_resource if isinstance(raw_resource, dict) else {}
     return DecisionLogEntry(
         policy_set=pset, decision_id=decision_id, timestamp=when, policy_revision=_text(event.get("policy_revision"), 64),
         decision=decision, policies=joined, principal=principal, action=_text(inp.get("action"), 16),
@@ -177,14 +178,13 @@ def ingest(pset: PolicySet, events: list[Any]) -> tuple[int, int]:
 def purge(now: dt.datetime | None = None) -> int:
     """Delete entries past the retention period, then the oldest beyond the row cap."""
     now = now or timezone.now()
-    deleted, _ = DecisionLogEntry.objects.filter(timestamp__lt=now - dt.timedelta(days=retention_days())).delete()
+    deleted: int = DecisionLogEntry.objects.filter(timestamp__lt=now - dt.timedelta(days=retention_days())).delete()[0]
     cap = max_rows()
     total = DecisionLogEntry.objects.count()
     if total > cap:
         cutoff = DecisionLogEntry.objects.order_by("-timestamp", "-id").values_list("timestamp", "id")[cap]
-        extra, _ = DecisionLogEntry.objects.filter(
-            Q(timestamp__lt=cutoff[0]) | Q(timestamp=cutoff[0], id__lte=cutoff[1])).delete()
-        deleted += extra
+        deleted += int(DecisionLogEntry.objects.filter(
+            Q(timestamp__lt=cutoff[0]) | Q(timestamp=cutoff[0], id__lte=cutoff[1])).delete()[0])
     return deleted
 
 
@@ -231,7 +231,8 @@ def _when(raw: str, end: bool) -> dt.datetime | None:
         if len(raw) == 10:
             day = dt.date.fromisoformat(raw)
             start = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time())
-            return timezone.make_aware(start)
+            aware: dt.datetime = timezone.make_aware(start)
+            return aware
         value = dt.datetime.fromisoformat(raw)
     except ValueError:
         return None
