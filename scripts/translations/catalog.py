@@ -149,4 +149,27 @@ JA = {
     "Nothing here.": "該当するものはありません。",
     "Marked as reviewed.": "見直し済みにしました。",
     "This item was already marked done or changed meanwhile.": "この項目は既に対応済みか、他の人が変更しました。",
+    # official editions
+    "Import an edition": "版を取り込む",
+    "Official text (plain text, UTF-8 or Shift_JIS, optionally .gz)": "公式本文（テキスト形式、UTF-8またはShift_JIS、.gz圧縮も可）",
+    "Edition code": "版のコード",
+    "Lower-case letters and digits, e.g. r9. The current catalog edition replaces its stored official wording.":
+        "英小文字と数字で入力します（例: r9）。現行カタログの版を指定すると、取込み済みの公式本文を置き換えます。",
+    "Use lower-case letters, digits, '.', '_' or '-' (at most 16).": "英小文字・数字・「.」「_」「-」で16文字以内にしてください。",
+    "Layout": "書式",
+    "Detect": "自動判定",
+    "English translation": "英訳版",
+    "Japanese edition": "日本語版",
+    "The official wording is copyrighted: it is stored only in this installation's database, never in kijun's repository. At most %(n)s bytes.":
+        "公式の文言は著作物のため、この環境のデータベースにだけ保存し、kijunのリポジトリには含めません。上限は %(n)s バイトです。",
+    "Imported": "取込み結果",
+    "Provisions stored": "保存した条項の数",
+    "Requirements with text": "本文のある遵守事項",
+    "%(c)s of the catalog's %(t)s": "カタログの %(t)s 件中 %(c)s 件",
+    "Blocks that could not be placed": "配置できなかった箇所",
+    "Compare it with another edition": "他の版と比較する",
+    "Import": "取り込む",
+    "Stored editions": "取込み済みの版",
+    "This does not look like a text of the standard: %(e)s": "統一基準の本文ではないようです: %(e)s",
+    "Stored official wording for %(n)s provisions as edition %(e)s.": "%(n)s 件の条項の公式の文言を版 %(e)s として保存しました。",
 }

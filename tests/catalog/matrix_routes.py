@@ -27,6 +27,7 @@ UI_ROUTES = [
     Route("catalog_document_new", Perm.POLICY_MANAGE),
     Route("catalog_document_detail", Perm.CATALOG_VIEW, "catalog_document"),
     Route("catalog_document_edit", Perm.POLICY_MANAGE, "catalog_document"),
+    Route("catalog_edition_upload", Perm.POLICY_MANAGE),
     Route("catalog_diff", Perm.CATALOG_VIEW, query="a=catalog:r7&b=catalog:r7"),
     Route("catalog_review_list", Perm.CATALOG_VIEW),
     Route("catalog_review_detail", Perm.CATALOG_VIEW, "catalog_review"),

@@ -154,3 +154,29 @@ def test_review_api_start_read_and_done(demo) -> None:  # type: ignore[no-untype
     assert head.post(url, {"version": 1}, content_type="application/json").status_code == 409
     doc.refresh_from_db()
     assert doc.edition == "t2"
+
+
+def test_edition_upload_stores_new_edition(demo, login_as) -> None:  # type: ignore[no-untyped-def]
+    import gzip
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kijun.catalog.models import OfficialText
+
+    from .web_helpers import NEW_TEXT
+
+    c = login_as("head-iso")
+    assert c.get("/catalog/editions/upload/").status_code == 200
+    gz = SimpleUploadedFile("r9.txt.gz", gzip.compress(NEW_TEXT.encode("cp932", errors="ignore")))
+    r = c.post("/catalog/editions/upload/", {"file": gz, "edition": "r9", "layout": "auto"})
+    assert r.status_code == 200 and 'data-testid="edition-report"' in r.content.decode()
+    assert OfficialText.objects.filter(edition="r9", node_id="2.1.1(3)(a)").exists()
+    assert AuditEntry.objects.filter(action="catalog.import_official", actor="head-iso").exists()
+    not_text = SimpleUploadedFile("x.bin", b"\x00\x01\x02binary")
+    assert c.post("/catalog/editions/upload/", {"file": not_text, "edition": "r10", "layout": "auto"}).status_code == 415
+    prose = SimpleUploadedFile("x.txt", "ただのメモです。\n".encode())
+    r = c.post("/catalog/editions/upload/", {"file": prose, "edition": "r10", "layout": "auto"})
+    assert r.status_code == 400 and not OfficialText.objects.filter(edition="r10").exists()
+    bad_code = SimpleUploadedFile("r9.txt", NEW_TEXT.encode())
+    assert c.post("/catalog/editions/upload/", {"file": bad_code, "edition": "R 9", "layout": "auto"}).status_code == 400
+    assert login_as("staff").get("/catalog/editions/upload/").status_code == 403

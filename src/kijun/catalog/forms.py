@@ -164,3 +164,15 @@ class DocumentForm(forms.ModelForm):  # type: ignore[type-arg]
 KIND_CHOICES = [("rule", _("Rule (規程)")), ("manual", _("Manual (マニュアル)")),
                 ("procedure", _("Procedure (手順書)")), ("other", _("Other"))]
 KIND_LABELS = dict(KIND_CHOICES)
+
+
+class EditionUploadForm(forms.Form):
+    """A new (or the current) edition's official text: plain text (UTF-8 or CP932) or gzip."""
+
+    file = forms.FileField(label=_("Official text (plain text, UTF-8 or Shift_JIS, optionally .gz)"))
+    edition = forms.RegexField(label=_("Edition code"), regex=re.compile(r"^[a-z0-9][a-z0-9._-]{0,15}$"), max_length=16,
+                               help_text=_("Lower-case letters and digits, e.g. r9. The current catalog edition "
+                                           "replaces its stored official wording."),
+                               error_messages={"invalid": _("Use lower-case letters, digits, '.', '_' or '-' (at most 16).")})
+    layout = forms.ChoiceField(label=_("Layout"), choices=[("auto", _("Detect")), ("en", _("English translation")),
+                                                           ("ja", _("Japanese edition"))], initial="auto")

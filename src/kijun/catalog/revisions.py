@@ -190,3 +190,30 @@ def complete_item(actor: User, item: ReviewItem, *, note: str = "", adopt_editio
 
 def _known(key: str) -> bool:
     return any(s.key == key for s in edition_sources())
+
+
+def import_edition(actor: User, stored: Any, edition: str, layout: str = "auto", *,
+                   request: HttpRequest | None = None) -> dict[str, Any]:
+    """Parse an uploaded official text and store it as ``edition`` (audited by store_official).
+
+    Returns a short report: stored provisions, unplaced blocks, and for the catalog's own edition
+    how many requirements received official text.  Raises OfficialTextError for a non-standard file.
+    """
+    from .import_official import parse_official, read_text, term_index
+    from .layouts import LAYOUTS
+    from .store import store_official
+
+    _require(actor, Perm.POLICY_MANAGE, None)
+    cat = default_catalog()
+    terms: dict[str, str] = {}
+    for n in cat.of_kind(NodeKind.DEFINITION):
+        terms[n.title_en] = n.id
+        terms[n.title_ja] = n.id
+    imp = parse_official(read_text(stored.path), stored.display_name or "upload", LAYOUTS.get(layout),
+                         term_index(terms))
+    res = store_official(imp, stored.path.read_bytes(), actor_label=actor.username, cat=cat, edition=edition)
+    want = {n.id for n in cat.of_kind(NodeKind.REQUIREMENT)}
+    got = {i for i, n in imp.nodes.items() if n.kind is NodeKind.REQUIREMENT and n.text}
+    return {"edition": edition, "stored": res.stored, "layout": imp.layout, "unplaced": len(imp.unplaced),
+            "requirements": len(got), "catalog_requirements_covered": len(want & got),
+            "catalog_requirements": len(want), "key": f"official:{edition}"}

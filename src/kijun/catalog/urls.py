@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern] = [
     path("documents/new/", docs.catalog_document_edit, name="catalog_document_new"),
     path("documents/<int:pk>/", docs.catalog_document_detail, name="catalog_document_detail"),
     path("documents/<int:pk>/edit/", docs.catalog_document_edit, name="catalog_document_edit"),
+    path("editions/upload/", docs.catalog_edition_upload, name="catalog_edition_upload"),
     path("diff/", docs.catalog_diff, name="catalog_diff"),
     path("diff/export.csv", docs.catalog_diff_export, name="catalog_diff_export"),
     path("reviews/", docs.catalog_review_list, name="catalog_review_list"),

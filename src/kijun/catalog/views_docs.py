@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -20,9 +21,11 @@ from kijun.core.decorators import View, require_perm
 from kijun.core.permissions import access_for
 from kijun.core.roles import Perm
 from kijun.core.services import ConflictError, PermissionDeniedError
+from kijun.core.uploads import UploadError, UploadPolicy, check_declared_length, iter_file, store
 
 from .diff import CHANGE_TYPES, change_json
-from .forms import KIND_LABELS, DocumentForm
+from .forms import KIND_LABELS, DocumentForm, EditionUploadForm
+from .import_official import OfficialTextError
 from .models import AgencyDocument, ReviewItem, ReviewRun
 from .revisions import (
     EditionError,
@@ -30,6 +33,7 @@ from .revisions import (
     diff_editions,
     edition_codes,
     edition_sources,
+    import_edition,
     start_review,
 )
 from .services import (
@@ -269,3 +273,47 @@ def catalog_review_item_done(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Marked as reviewed."))
     return redirect("catalog_review_detail", pk=item.run_id)
+
+
+# ---------------------------------------------------------------- official editions (upload)
+
+def edition_upload_policy() -> UploadPolicy:
+    """Official text uploads: plain text or gzip, at most KIJUN_CATALOG_EDITION_MAX_BYTES (default 20 MB)."""
+    limit = int(getattr(settings, "KIJUN_CATALOG_EDITION_MAX_BYTES", 20 * 1024 * 1024))
+    return UploadPolicy("official text", max_bytes=limit, allowed_types=frozenset({"text", "gzip"}),
+                        max_unpacked_bytes=100 * 1024 * 1024)
+
+
+@require_perm(Perm.POLICY_MANAGE)
+def catalog_edition_upload(request: HttpRequest) -> HttpResponse:
+    """Store an edition's official wording from an uploaded file (as `import-official --store --edition`)."""
+    policy = edition_upload_policy()
+    ctx: dict[str, Any] = {"max_bytes": policy.max_bytes, "sources": edition_sources()}
+    form = EditionUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        try:
+            check_declared_length(request.META.get("CONTENT_LENGTH"), policy)
+        except UploadError as exc:
+            form = EditionUploadForm()
+            form.add_error(None, _("The file is too large (at most %(n)s bytes).") % {"n": policy.max_bytes})
+            return render(request, "catalog/edition_upload.html", {**ctx, "form": form}, status=exc.status)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                with upload.open("rb") as fh:
+                    stored = store(iter_file(fh), policy, settings.DATA_DIR / "uploads" / "catalog", upload.name)
+                report = import_edition(request.user, stored, form.cleaned_data["edition"],
+                                        form.cleaned_data["layout"], request=request)
+            except UploadError as exc:
+                form.add_error("file", str(exc))
+                return render(request, "catalog/edition_upload.html", {**ctx, "form": form}, status=exc.status)
+            except OfficialTextError as exc:
+                form.add_error("file", _("This does not look like a text of the standard: %(e)s") % {"e": exc})
+            else:
+                messages.success(request, _("Stored official wording for %(n)s provisions as edition %(e)s.") % {
+                    "n": report["stored"], "e": report["edition"]})
+                return render(request, "catalog/edition_upload.html", {**ctx, "form": EditionUploadForm(),
+                                                                      "report": report,
+                                                                      "sources": edition_sources()})
+    return render(request, "catalog/edition_upload.html", {**ctx, "form": form},
+                  status=400 if form.is_bound else 200)
