@@ -336,4 +336,5 @@ JA = {
     "Edit the labels": "ラベルを編集",
     "The standard names five handling restrictions; the agency adds its own labels, each protecting confidentiality, integrity or availability (R7 1.2(2)). Information assets and use applications use these labels; the conditions of each restriction are written on the asset.":
         "統一基準は5種類の取扱制限を定めており、当機関は機密性・完全性・可用性のいずれかを保護する独自のラベルを追加できます（統一基準 1.2(2)）。情報資産と利用申請はこのラベルを使い、各制限の具体的な条件は情報資産ごとに記載します。",
+    "Apply to use a service for this system": "この情報システムでサービスの利用を申請",
 }

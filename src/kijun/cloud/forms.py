@@ -20,6 +20,18 @@ TRI = [("", _("Don't know")), ("yes", _("Yes")), ("no", _("No"))]
 _DOMAIN = re.compile(r"^(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
+class CheckboxList(forms.CheckboxSelectMultiple):
+    """Checkboxes shown like other fields (label above, help below) by the shared form template,
+    which puts a single checkbox's label after it: that layout is wrong for a list of options."""
+
+    input_type = "checkbox-list"
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option: dict[str, Any] = super().create_option(*args, **kwargs)
+        option["type"] = "checkbox"
+        return option
+
+
 def _tri(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
@@ -83,7 +95,7 @@ class ApplicationForm(forms.Form):
     sla_availability = forms.FloatField(min_value=0, max_value=100, required=False,
                                         label=_("Promised availability (%)"))
     information_assets = forms.ModelMultipleChoiceField(
-        queryset=InformationAsset.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=InformationAsset.objects.none(), required=False, widget=CheckboxList,
         label=_("Recorded information assets it will hold"),
         help_text=_("Their recorded classification and handling restrictions are used. Fill in the next "
                     "questions only for information that is not recorded."))
@@ -97,7 +109,7 @@ class ApplicationForm(forms.Form):
         (1, _("1 - errors would not seriously affect anyone")), (2, _("2 - errors could cause serious harm"))])
     availability = forms.TypedChoiceField(coerce=int, label=_("Availability"), choices=[
         (1, _("1 - an outage would not seriously affect anyone")), (2, _("2 - an outage could cause serious harm"))])
-    handling_restrictions = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple,
+    handling_restrictions = forms.MultipleChoiceField(required=False, widget=CheckboxList,
                                                       label=_("Handling restrictions"))
     task = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
                            label=_("What task will it be used for?"))

@@ -191,7 +191,7 @@ def cloud_system_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "assets": acc.scoped(system.information_assets.all(), Perm.CLOUD_VIEW, "org_unit"),
         "class_name": names.get(system.system_class, system.system_class),
         "suggested": suggested, "suggested_name": names.get(suggested.class_id, suggested.class_id),
-        "no_assets": not system.information_assets.exists()})
+        "no_assets": not system.information_assets.exists(), "can_apply": acc.has(Perm.CLOUD_APPLY)})
 
 
 @require_perm(Perm.CLOUD_MANAGE)

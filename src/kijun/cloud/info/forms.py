@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from kijun.classification.restrictions import VocabularyError
 from kijun.core.models import OrgUnit
 
+from ..forms import CheckboxList
 from ..models import InformationAsset, InformationSystem
 from .services import parse_vocabulary, vocabulary
 
@@ -36,10 +37,10 @@ class AssetForm(forms.ModelForm):  # type: ignore[type-arg]
                                                          "Not sure? Use the classification helper."))
     integrity = forms.TypedChoiceField(coerce=int, choices=INTEGRITY, label=_("Integrity"))
     availability = forms.TypedChoiceField(coerce=int, choices=AVAILABILITY, label=_("Availability"))
-    handling_restrictions = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple,
+    handling_restrictions = forms.MultipleChoiceField(required=False, widget=CheckboxList,
                                                       label=_("Handling restrictions"))
     systems = forms.ModelMultipleChoiceField(queryset=InformationSystem.objects.none(), required=False,
-                                             widget=forms.CheckboxSelectMultiple,
+                                             widget=CheckboxList,
                                              label=_("Information systems that handle it"))
 
     class Meta:
