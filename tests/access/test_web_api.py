@@ -219,6 +219,8 @@ def test_ingest_validates_masks_and_is_idempotent(demo: dict[str, Any]) -> None:
                 [_event(i) for i in range(1001)]):
         assert c.post(url, {"events": bad}, content_type="application/json", **auth).status_code == 400
     assert c.post(url, "{not json", content_type="application/json", **auth).status_code == 400
+    big = {"events": [_event(i, path="x" * 15000) for i in range(150)]}
+    assert c.post(url, big, content_type="application/json", **auth).status_code == 413
     # personal tokens and sessions cannot ship
     _t, tok = issue_token(demo["users"]["head-iso"], "t", 1)
     r = c.post(url, {"events": [_event(8)]}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {tok}")

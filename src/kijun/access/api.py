@@ -40,7 +40,7 @@ from .models import DecisionLogEntry, PdpToken, PolicySet
 from .policy import PolicyError
 
 router = Router(tags=["access"])
-MAX_LOG_BODY = 4 * 1024 * 1024
+MAX_LOG_BODY = 2 * 1024 * 1024  # = DATA_UPLOAD_MAX_MEMORY_SIZE; the shipper's batches are far smaller
 
 
 class PdpOrPersonalToken(HttpBearer):
@@ -258,8 +258,9 @@ _LOGS_DOC = {"requestBody": {"required": True, "content": {"application/json": {
              openapi_extra=_LOGS_DOC, summary="Ship decision-log events from a PDP (PDP token)")
 def access_ship_decision_logs(request: HttpRequest, policy_set: str = "") -> Status[Any]:
     pset = _pick_set(request, policy_set[:64])
-    if len(request.body) > MAX_LOG_BODY:
-        raise HttpError(413, f"body over {MAX_LOG_BODY} bytes")
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit() or int(declared) > MAX_LOG_BODY:
+        raise HttpError(413, f"body over {MAX_LOG_BODY} bytes: send smaller batches")
     try:
         doc = json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as exc:
