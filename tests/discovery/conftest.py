@@ -8,3 +8,19 @@ from kijun.discovery.catalog import Catalog, load_catalog
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return load_catalog()
+
+
+@pytest.fixture
+def background_scans(settings):  # type: ignore[no-untyped-def]
+    """Keep the real worker thread (``services.start``) for this test."""
+    settings.KIJUN_DISCOVERY_BACKGROUND = True
+    return settings
+
+
+@pytest.fixture(autouse=True)
+def _scans_inline(request: pytest.FixtureRequest) -> None:
+    """Most web tests read the report right after submitting: run scans in the request's thread.
+    Tests using ``background_scans`` (and browser walks) keep the real worker thread."""
+    if "background_scans" in request.fixturenames or request.node.get_closest_marker("browser"):
+        return
+    request.getfixturevalue("settings").KIJUN_DISCOVERY_BACKGROUND = False

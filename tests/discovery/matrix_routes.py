@@ -24,6 +24,8 @@ OBJECTS = {"discovery_scan": ObjectRef(_scan_kwargs)}
 UI_ROUTES = [
     Route("discovery_index", Perm.DISCOVERY_VIEW),
     Route("discovery_new", Perm.DISCOVERY_RUN),
+    Route("discovery_files", Perm.DISCOVERY_RUN),
+    Route("discovery_progress", Perm.DISCOVERY_VIEW, "discovery_scan"),
     Route("discovery_scan", Perm.DISCOVERY_VIEW, "discovery_scan"),
     Route("discovery_unknown", Perm.DISCOVERY_VIEW, "discovery_scan"),
     Route("discovery_user", Perm.DISCOVERY_VIEW, "discovery_scan", query="u=tanaka"),
@@ -36,6 +38,8 @@ API_ROUTES = [
     Route("discovery_get_scan", Perm.DISCOVERY_VIEW, "discovery_scan", anon=401),
     Route("discovery_get_report", Perm.DISCOVERY_VIEW, "discovery_scan", anon=401),
     Route("discovery_list_decisions", Perm.DISCOVERY_VIEW, anon=401),
+    Route("discovery_get_progress", Perm.DISCOVERY_VIEW, "discovery_scan", anon=401),
+    Route("discovery_list_log_dir", Perm.DISCOVERY_RUN, anon=401),
 ]
 
 EXEMPT = {

@@ -165,8 +165,8 @@ def test_decisions_are_saved_audited_and_remembered(login_as, demo) -> None:  # 
     # a key that is not in the report is refused
     c.post(url, {"key": "no-such-app", "decision": "ignored"})
     assert AppDecision.objects.count() == 1
-    # remembered for the next scan of the unit
-    _upload(c, demo)
+    # remembered for the next scan of the unit (the same files again: "scan again" overrides the duplicate check)
+    _upload(c, demo, rescan="on")
     newer = Scan.objects.order_by("-id").first()
     page = c.get(reverse("discovery_scan", kwargs={"pk": newer.pk})).content.decode()
     assert "審査中" in page or "Under review" in page
@@ -176,7 +176,7 @@ def test_decisions_are_saved_audited_and_remembered(login_as, demo) -> None:  # 
     assert newer.register_name == "decisions"
     c.post(reverse("discovery_decide", kwargs={"pk": newer.pk}),
            {"key": "?unknown-widget.example", "name": "widget", "decision": "sanctioned"})
-    _upload(c, demo)
+    _upload(c, demo, rescan="on")
     third = Scan.objects.order_by("-id").first()
     keys = {a["key"]: a["status"] for a in third.report["apps"]}
     assert keys.get("@unknown-widget.example") == "sanctioned", keys

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema
@@ -20,9 +21,11 @@ from kijun.core.roles import Perm
 from kijun.core.uploads import UploadError, check_declared_length
 
 from ..web.pagination import Paging
-from . import store
-from .model import FORMAT_NAMES
+from . import services, store
+from .logdir import LogDirError
+from .model import FORMAT_NAMES, DiscoveryError
 from .models import AppDecision, Scan
+from .timeparse import parse_tz, parse_window
 
 router = Router(tags=["discovery"])
 
@@ -49,10 +52,62 @@ class ScanOut(Schema):
     unsanctioned: int
     unknown_domains: int
     users: int
+    source: str
+    since: dt.datetime | None
+    until: dt.datetime | None
+    bytes_total: int
+    bytes_done: int
+    percent: int
 
     @staticmethod
     def resolve_created_by(obj: Scan) -> str | None:
         return obj.created_by.username if obj.created_by else None
+
+    @staticmethod
+    def resolve_percent(obj: Scan) -> int:
+        return obj.percent()
+
+
+class ProgressOut(Schema):
+    id: int
+    status: str
+    percent: int = Field(..., description="share of the input bytes read; 100 when done")
+    bytes_done: int
+    bytes_total: int
+    events: int
+    lines: int = Field(..., description="lines of the finished report (0 while running)")
+    current_file: str
+    error: str
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+class LogFileOut(Schema):
+    path: str
+    size: int
+    modified: dt.datetime
+
+
+class LogDirOut(Schema):
+    configured: bool
+    files: list[LogFileOut]
+
+
+class DirectoryScanIn(Schema):
+    unit_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    files: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(..., min_length=1, max_length=20)
+    format: LogFormat = "auto"  # type: ignore[valid-type]
+    title: str = Field("", max_length=200)
+    since: str | None = Field(None, max_length=40, description="ISO 8601, inclusive")
+    until: str | None = Field(None, max_length=40, description="ISO 8601, exclusive; a bare date includes that day")
+    register_source: Literal["none", "cloud"] = "none"
+    force: bool = Field(False, description="scan even if the same files were scanned for this unit before")
+
+
+class DuplicateOut(Schema):
+    detail: str
+    code: str
+    scan_id: int
 
 
 class DecisionOut(Schema):
@@ -94,11 +149,13 @@ def discovery_list_scans(request: HttpRequest, unit_id: int | None = Query(None,
     return qs
 
 
-@router.post("/discovery/scans", response={201: ScanOut, **UPLOAD_ERRORS, **ERRORS},
+@router.post("/discovery/scans", response={201: ScanOut, 409: DuplicateOut, **UPLOAD_ERRORS, **ERRORS},
              summary="Upload logs and run a scan (multipart body: 'logs' files, optional 'register_file')",
              description="Options are query parameters; the multipart/form-data body carries one or more files "
                          "named 'logs' (at most 20) and, with register_source=upload, one 'register_file' "
-                         "(YAML or CSV). The body is read by the view (streamed to disk with the per-file limit) "
+                         "(YAML or CSV). The scan runs in the background: poll /discovery/scans/{id}/progress. "
+                         "A file already scanned for the unit gives 409 (code 'duplicate', scan_id) unless "
+                         "force=true. The body is read by the view (streamed to disk with the per-file limit) "
                          "rather than declared here. An accepted request always creates a scan: when the logs "
                          "cannot be read (no file, too many files, format not detected, content neither text nor "
                          "gzip, bad register) the scan has status 'failed' and says why in 'error'. "
@@ -109,9 +166,15 @@ def discovery_create_scan(
     format: LogFormat = "auto",
     title: str = "",
     register_source: Literal["none", "cloud", "upload"] = "none",
+    since: str | None = Query(None, max_length=40, description="ISO 8601, inclusive"),
+    until: str | None = Query(None, max_length=40, description="ISO 8601, exclusive; a bare date includes that day"),
+    force: bool = Query(False, description="scan even if the same files were scanned for this unit before"),
 ) -> Status[Any]:
     acc = need(request, Perm.DISCOVERY_RUN)
     unit = get_object_or_404(acc.units(Perm.DISCOVERY_RUN), pk=unit_id)
+    window = _window(since, until)
+    if isinstance(window, Status):
+        return window
     try:
         policy = store.log_policy()
         check_declared_length(request.META.get("CONTENT_LENGTH"),
@@ -119,14 +182,69 @@ def discovery_create_scan(
                                                  + store.REGISTER_POLICY.max_bytes + 65536))
         logs = request.FILES.getlist("logs") if request.content_type == "multipart/form-data" else []
         register_file = request.FILES.get("register_file") if register_source == "upload" else None
-        obj = store.run_scan(
+        obj = services.submit_uploads(
             request.user, unit, [store.LogUpload(f.chunks(), f.name or "", format) for f in logs],  # type: ignore[arg-type]
             title=title[:200], request=request, use_cloud_register=register_source == "cloud", keep_failure=True,
+            window=window, force=force,
             register=(store.LogUpload(register_file.chunks(), register_file.name or "")
                       if register_file is not None else None))
     except UploadError as exc:
         return Status(exc.status, {"detail": str(exc), "code": exc.code})
+    except services.DuplicateScan as exc:
+        return Status(409, {"detail": str(exc), "code": "duplicate", "scan_id": exc.existing.pk})
     return Status(201, obj)
+
+
+def _window(since: str | None, until: str | None) -> services.Window | Status[Any]:
+    try:
+        return services.Window(*parse_window(since, until, parse_tz(getattr(settings, "KIJUN_DISCOVERY_TZ",
+                                                                              "+09:00"))))
+    except ValueError as exc:
+        return Status(422, {"detail": str(exc), "code": "invalid_window"})
+
+
+@router.post("/discovery/scans/from-directory", response={201: ScanOut, 409: DuplicateOut, **UPLOAD_ERRORS,
+                                                           **ERRORS},
+             summary="Scan files of the server's log directory (KIJUN_DISCOVERY_LOG_DIR) in the background")
+def discovery_scan_directory(request: HttpRequest, body: DirectoryScanIn) -> Status[Any]:
+    acc = need(request, Perm.DISCOVERY_RUN)
+    unit = get_object_or_404(acc.units(Perm.DISCOVERY_RUN), pk=body.unit_id)
+    window = _window(body.since, body.until)
+    if isinstance(window, Status):
+        return window
+    try:
+        obj = services.submit_directory(request.user, unit, body.files, fmt=body.format, title=body.title,
+                                        use_cloud_register=body.register_source == "cloud", window=window,
+                                        force=body.force, request=request)
+    except LogDirError as exc:
+        return Status(422, {"detail": str(exc), "code": "not_in_log_dir"})
+    except services.DuplicateScan as exc:
+        return Status(409, {"detail": str(exc), "code": "duplicate", "scan_id": exc.existing.pk})
+    except DiscoveryError as exc:
+        return Status(422, {"detail": str(exc), "code": "unreadable"})
+    return Status(201, obj)
+
+
+@router.get("/discovery/logdir", response={200: LogDirOut, **ERRORS},
+            summary="Files of the server's log directory that can be scanned (path, size, modified)")
+def discovery_list_log_dir(request: HttpRequest) -> dict[str, Any]:
+    need(request, Perm.DISCOVERY_RUN)
+    directory = services.log_dir()
+    if not directory:
+        return {"configured": False, "files": []}
+    try:
+        files = services.listing(directory)
+    except LogDirError:
+        return {"configured": True, "files": []}
+    return {"configured": True, "files": [{"path": f.path, "size": f.size, "modified": f.modified} for f in files]}
+
+
+@router.get("/discovery/scans/{scan_id}/progress", response={200: ProgressOut, **ERRORS},
+            summary="State and progress of a (background) scan")
+def discovery_get_progress(request: HttpRequest, scan_id: PathId) -> dict[str, Any]:
+    services.reap_stale()
+    obj = get_object_or_404(_scans(request, Perm.DISCOVERY_VIEW).defer("report"), pk=scan_id)
+    return services.progress(obj)
 
 
 @router.get("/discovery/scans/{scan_id}", response={200: ScanOut, **ERRORS})

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import OperationalError, close_old_connections, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -239,6 +239,19 @@ def _thread(scan_id: int) -> None:
         connection.close()
 
 
+def _retry(fn: Any, attempts: int = 50) -> Any:
+    """Run a short write again while SQLite reports its table or database locked by a request
+    thread (the worker shares the database with the pages polling it)."""
+    for n in range(attempts):
+        try:
+            return fn()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or n == attempts - 1:
+                raise
+            time.sleep(0.05 * (n + 1))
+    return None
+
+
 class _Progress:
     """Writes ``ScanProgress`` to the row at most once a second (reads are by polling pages)."""
 
@@ -253,14 +266,17 @@ class _Progress:
             return
         self.last = now
         done = self.before[p.index] + p.bytes_read if p.index < len(self.before) else 0
-        Scan.objects.filter(pk=self.scan_id).update(bytes_done=done, events_done=p.events,
-                                                    current_file=p.source[:200], progress_at=timezone.now())
+        try:
+            Scan.objects.filter(pk=self.scan_id).update(bytes_done=done, events_done=p.events,
+                                                        current_file=p.source[:200], progress_at=timezone.now())
+        except OperationalError:  # a locked SQLite table: skip this update, the next one follows
+            pass
 
 
 def execute(scan_id: int) -> None:
     """Run one queued scan to its end (done or failed), then delete its uploads. Idempotent."""
-    claimed = Scan.objects.filter(pk=scan_id, status=Scan.Status.QUEUED).update(
-        status=Scan.Status.RUNNING, started_at=timezone.now(), progress_at=timezone.now())
+    claimed = _retry(lambda: Scan.objects.filter(pk=scan_id, status=Scan.Status.QUEUED).update(
+        status=Scan.Status.RUNNING, started_at=timezone.now(), progress_at=timezone.now()))
     if not claimed:
         return
     obj = Scan.objects.select_related("unit", "created_by").get(pk=scan_id)
@@ -283,28 +299,36 @@ def execute(scan_id: int) -> None:
                       progress=_Progress(scan_id, [int(i["size"]) for i in inputs]), now=timezone.now())
         doc = report.to_dict()
         t = report.totals
-        with transaction.atomic():
-            Scan.objects.filter(pk=scan_id).update(
-                status=Scan.Status.DONE, formats=sorted({s.format for s in report.sources}),
-                register_name=reg_name[:200], lines=t.lines, malformed=t.malformed, apps=t.apps,
-                unsanctioned=t.unsanctioned_apps, unknown_domains=t.unknown_domains, users=t.users, report=doc,
-                bytes_done=obj.bytes_total, events_done=t.events, finished_at=timezone.now(),
-                progress_at=timezone.now(), params={})
-            audit.record("discovery.scan", "discovery.Scan", obj.pk, obj.label(), actor=obj.created_by,
-                         after={"unit": obj.unit_id, "files": obj.file_names, "formats": sorted(
-                             {s.format for s in report.sources}), "lines": t.lines, "malformed": t.malformed,
-                             "apps": t.apps, "unsanctioned": t.unsanctioned_apps, "register": reg_name})
+        formats = sorted({s.format for s in report.sources})
+
+        def finish() -> None:
+            with transaction.atomic():
+                Scan.objects.filter(pk=scan_id).update(
+                    status=Scan.Status.DONE, formats=formats, register_name=reg_name[:200], lines=t.lines,
+                    malformed=t.malformed, apps=t.apps, unsanctioned=t.unsanctioned_apps,
+                    unknown_domains=t.unknown_domains, users=t.users, report=doc, bytes_done=obj.bytes_total,
+                    events_done=t.events, finished_at=timezone.now(), progress_at=timezone.now(), params={})
+                audit.record("discovery.scan", "discovery.Scan", obj.pk, obj.label(), actor=obj.created_by,
+                             after={"unit": obj.unit_id, "files": obj.file_names, "formats": formats,
+                                    "lines": t.lines, "malformed": t.malformed, "apps": t.apps,
+                                    "unsanctioned": t.unsanctioned_apps, "register": reg_name})
+
+        _retry(finish)
     except Exception as exc:
         message = str(exc) if isinstance(exc, DiscoveryError | LogDirError | OSError) else \
             f"internal error ({type(exc).__name__}); see the server log"
         if not isinstance(exc, DiscoveryError | LogDirError):
             log.exception("discovery scan %s failed", scan_id)
-        with transaction.atomic():
-            Scan.objects.filter(pk=scan_id).update(status=Scan.Status.FAILED, error=message[:2000],
-                                                   finished_at=timezone.now(), params={})
-            audit.record("discovery.scan", "discovery.Scan", obj.pk, obj.label(), actor=obj.created_by,
-                         outcome="failure", after={"unit": obj.unit_id, "files": obj.file_names,
-                                                   "error": message[:500]})
+
+        def fail() -> None:
+            with transaction.atomic():
+                Scan.objects.filter(pk=scan_id).update(status=Scan.Status.FAILED, error=message[:2000],
+                                                       finished_at=timezone.now(), params={})
+                audit.record("discovery.scan", "discovery.Scan", obj.pk, obj.label(), actor=obj.created_by,
+                             outcome="failure", after={"unit": obj.unit_id, "files": obj.file_names,
+                                                       "error": message[:500]})
+
+        _retry(fail)
     finally:
         for p in params.get("delete", []):
             Path(p).unlink(missing_ok=True)

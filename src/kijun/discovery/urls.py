@@ -2,11 +2,13 @@
 
 from django.urls import URLPattern, path
 
-from . import views
+from . import views, views_jobs
 
 urlpatterns: list[URLPattern] = [
     path("", views.discovery_index, name="discovery_index"),
     path("new/", views.discovery_new, name="discovery_new"),
+    path("files/", views_jobs.discovery_files, name="discovery_files"),
+    path("scans/<int:pk>/progress/", views_jobs.discovery_progress, name="discovery_progress"),
     path("scans/<int:pk>/", views.discovery_scan, name="discovery_scan"),
     path("scans/<int:pk>/unknown/", views.discovery_unknown, name="discovery_unknown"),
     path("scans/<int:pk>/user/", views.discovery_user, name="discovery_user"),

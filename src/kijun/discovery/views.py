@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
@@ -25,8 +25,9 @@ from kijun.core.permissions import access_for
 from kijun.core.roles import Perm
 from kijun.core.uploads import UploadError, check_declared_length, iter_file
 
-from . import store
-from .model import FORMAT_NAMES, DiscoveryError
+from . import services, store
+from .forms import ScanForm
+from .model import DiscoveryError
 from .models import AppDecision, Scan
 from .report import RISK_NOTES
 
@@ -44,43 +45,14 @@ def _scan(request: HttpRequest, pk: int) -> Scan:
 
 @require_perm(Perm.DISCOVERY_VIEW)
 def discovery_index(request: HttpRequest) -> HttpResponse:
+    services.reap_stale()
     page = Paginator(_scans(request).defer("report"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "discovery/index.html",
-                  {"page": page, "can_run": access_for(request.user).has(Perm.DISCOVERY_RUN)})
+                  {"page": page, "can_run": access_for(request.user).has(Perm.DISCOVERY_RUN),
+                   "log_dir": bool(services.log_dir())})
 
 
 # --- new scan ---------------------------------------------------------------------------------------
-
-FORMAT_CHOICES = [("auto", gettext_lazy("Detect automatically")), *[(f, f) for f in FORMAT_NAMES]]
-
-
-class ScanForm(forms.Form):
-    unit = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Unit"))  # type: ignore[arg-type]
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=200, required=False)
-    format = forms.ChoiceField(label=gettext_lazy("Log format"), choices=FORMAT_CHOICES, initial="auto")
-    register_source = forms.ChoiceField(label=gettext_lazy("Sanctioned register"), initial="none", choices=[])
-    register = forms.FileField(label=gettext_lazy("Register file (YAML or CSV)"), required=False)
-
-    def __init__(self, *args: Any, units: QuerySet[Any], cloud: bool, own_unit_id: int | None = None,
-                 **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
-        if own_unit_id is not None and units.filter(pk=own_unit_id).exists():
-            self.fields["unit"].initial = own_unit_id
-        elif units.count() == 1:
-            self.fields["unit"].initial = units.first()
-        choices = [("none", _("None (every catalog service counts as unsanctioned)")),
-                   ("upload", _("Upload a register file"))]
-        if cloud:
-            choices.insert(1, ("cloud", _("The cloud service register")))
-        self.fields["register_source"].choices = choices  # type: ignore[attr-defined]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("register_source") == "upload" and not data.get("register"):
-            self.add_error("register", _("Choose the register file to upload."))
-        return data
-
 
 @csrf_exempt  # CSRF is checked by the inner view, after our upload handler is installed
 @require_perm(Perm.DISCOVERY_RUN)
@@ -118,23 +90,27 @@ def _discovery_new(request: HttpRequest) -> HttpResponse:
         if not files:
             form.add_error(None, _("Choose at least one log file."))
         if form.is_valid():
-            fmt = form.cleaned_data["format"]
-            reg = form.cleaned_data.get("register") if form.cleaned_data["register_source"] == "upload" else None
+            d = form.cleaned_data
+            reg = d.get("register") if d["register_source"] == "upload" else None
             try:
-                obj = store.run_scan(
-                    request.user, form.cleaned_data["unit"],  # type: ignore[arg-type]
-                    [store.LogUpload(f.chunks(), f.name or "", fmt) for f in files],
-                    title=form.cleaned_data["title"], request=request,
+                obj = services.submit_uploads(
+                    request.user, d["unit"],  # type: ignore[arg-type]
+                    [store.LogUpload(f.chunks(), f.name or "", d["format"]) for f in files],
+                    title=d["title"], request=request, window=services.Window(*d["window"]), force=d["rescan"],
                     register=store.LogUpload(reg.chunks(), reg.name or "") if reg else None,
-                    use_cloud_register=form.cleaned_data["register_source"] == "cloud")
+                    use_cloud_register=d["register_source"] == "cloud")
             except UploadError as exc:
                 form.add_error(None, str(exc))
                 status = exc.status
+            except services.DuplicateScan as exc:
+                form.add_error(None, duplicate_message(exc))
+                ctx["duplicate"] = exc.existing
+                status = 409
             except DiscoveryError as exc:
                 form.add_error(None, str(exc))
                 status = 422
             else:
-                messages.success(request, _("Scan completed."))
+                messages.success(request, _("Scan started.") if obj.active else _("Scan completed."))
                 return redirect("discovery_scan", pk=obj.pk)
         elif status == 200:
             status = 400
@@ -142,6 +118,12 @@ def _discovery_new(request: HttpRequest) -> HttpResponse:
         form = ScanForm(units=acc.units(Perm.DISCOVERY_RUN), cloud=cloud,
                         own_unit_id=getattr(request.user, "unit_id", None))
     return render(request, "discovery/new.html", {**ctx, "form": form}, status=status)
+
+
+def duplicate_message(exc: services.DuplicateScan) -> str:
+    return _("Already scanned for this unit in scan #%(id)s (%(date)s): %(names)s. Tick “Scan again” to "
+             "scan them anyway.") % {"id": exc.existing.pk, "date": exc.existing.created_at.strftime("%Y-%m-%d %H:%M"),
+                                    "names": ", ".join(exc.names)}
 
 
 # --- report -----------------------------------------------------------------------------------------
@@ -189,7 +171,10 @@ def _rows(items: list[dict[str, Any]], decisions: dict[str, AppDecision]) -> lis
 
 @require_perm(Perm.DISCOVERY_VIEW)
 def discovery_scan(request: HttpRequest, pk: int) -> HttpResponse:
+    services.reap_stale()
     scan_obj = _scan(request, pk)
+    if scan_obj.active:
+        return render(request, "discovery/running.html", {"scan": scan_obj, "files": scan_obj.files.all()})
     doc = scan_obj.report
     decisions = _decisions(scan_obj)
     apps = _rows(doc.get("apps", []), decisions)
