@@ -5,7 +5,8 @@ What it does, end to end, in a throwaway KIJUN_DATA_DIR:
 1. ``kijun migrate`` on a fresh SQLite database (or, when KIJUN_DATABASE_URL points at PostgreSQL,
    on a fresh ``kijun_bench_<pid>`` database on that server, dropped afterwards);
 2. loads the demo organisation, then bulk-generates realistic volume with the ORM: ~300 org units
-   under the demo ministry, ~3,000 people with role assignments and 100,000 audit entries whose hash
+   under the demo ministry, ~3,000 people with role assignments, 1,000 ledger systems, 10,000 hosts with
+   50,000 installed-software rows, and 100,000 audit entries whose hash
    chain is computed with :func:`kijun.core.auditchain.entry_hash` (so ``kijun audit verify`` passes);
 3. times ``kijun audit verify`` over the whole log (CLI wall time and the in-process verifier);
 4. starts ``kijun serve --no-scheduler`` with KIJUN_LOCAL_HTTP=1 on a free port, signs in through
@@ -55,6 +56,8 @@ N_BUREAUS = 20
 DIVISIONS_PER_BUREAU = 14  # 20 + 280 = 300 units
 N_PEOPLE = 3_000
 N_AUDIT = 100_000
+N_SYSTEMS = 1_000
+N_HOSTS = 10_000  # assets reporting inventories (diagnostics), 5 installed packages each
 DEEP_PAGE = 1_500  # 50 entries a page: offset 75,000
 
 WRK_LUA = r"""
@@ -188,8 +191,49 @@ def generate(rng: random.Random) -> dict[str, int]:
                 batch.clear()
         AuditEntry.objects.bulk_create(batch)
         AuditHead.objects.filter(pk=1).update(seq=seq, last_hash=prev)
+        _systems_and_assets(rng, divisions, people)
+    from kijun.cloud.models import InformationSystem
+    from kijun.diagnostics.models import Host, Installed
+
     return {"units": OrgUnit.objects.count(), "people": User.objects.count(),
-            "roles": RoleAssignment.objects.count(), "audit": AuditEntry.objects.count()}
+            "roles": RoleAssignment.objects.count(), "audit": AuditEntry.objects.count(),
+            "systems": InformationSystem.objects.count(), "hosts": Host.objects.count(),
+            "installed": Installed.objects.count()}
+
+
+def _systems_and_assets(rng: random.Random, divisions: list[object], people: list[object]) -> None:
+    """1,000 ledger systems and 10,000 hosts with installed software (issue 8's load data)."""
+    import hashlib
+
+    from kijun.cloud.models import InformationSystem
+    from kijun.diagnostics.models import Host, Installed, Software
+
+    systems = InformationSystem.objects.bulk_create([
+        InformationSystem(name=f"業務システム{i:04d}", code=f"sys-{i:04d}", org_unit=rng.choice(divisions),
+                          owner=rng.choice(people), system_class=rng.choice("ABC"),
+                          business_impact=rng.choice(["low", "medium", "high"]),
+                          internet_facing=rng.random() < 0.2, description="ベンチマーク用の台帳データ")
+        for i in range(N_SYSTEMS)])
+    products = [("microsoft", "edge"), ("google", "chrome"), ("mozilla", "firefox"), ("openbsd", "openssh"),
+                ("apache", "http_server"), ("nginx", "nginx"), ("postgresql", "postgresql"), ("oracle", "jdk"),
+                ("adobe", "acrobat_reader"), ("7-zip", "7-zip")]
+    software = Software.objects.bulk_create([
+        Software(key=hashlib.sha256(f"{v}:{p}:{n}".encode()).hexdigest(), kind="cpe", name=p,
+                 version=f"{n // 10}.{n % 10}", product=f"{v}:{p}",
+                 cpe=f"cpe:2.3:a:{v}:{p}:{n // 10}.{n % 10}:*:*:*:*:*:*:*")
+        for v, p in products for n in range(20)])
+    hosts = Host.objects.bulk_create([
+        Host(name=f"pc-{i:05d}", org_unit=rng.choice(divisions), system=rng.choice(systems),
+             mission=rng.choice(["low", "medium", "high"]), os_name="Windows 11 Enterprise")
+        for i in range(N_HOSTS)])
+    rows = []
+    for h in hosts:
+        for sw in rng.sample(software, 5):
+            rows.append(Installed(host=h, software=sw, kind="cpe", name=sw.name, version=sw.version))
+        if len(rows) >= 10_000:
+            Installed.objects.bulk_create(rows)
+            rows.clear()
+    Installed.objects.bulk_create(rows)
 
 
 # --- the server and signing in ------------------------------------------------------------------
@@ -355,6 +399,10 @@ def main() -> None:
             (f"audit list p{DEEP_PAGE}", f"/audit/?page={DEEP_PAGE}", cookie),
             ("API /units", "/api/v1/units", bearer),
             ("API /audit?limit=100", "/api/v1/audit?limit=100", bearer),
+            ("system ledger", "/cloud/systems/", cookie),
+            ("API /cloud/systems", "/api/v1/cloud/systems", bearer),
+            ("hosts list", "/diagnostics/hosts/", cookie),
+            ("API /diagnostics/hosts", "/api/v1/diagnostics/hosts", bearer),
         ]
         with httpx.Client(base_url=base, timeout=30) as c:  # every target must answer 200 before timing it
             for name, path, hdrs in targets:

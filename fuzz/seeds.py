@@ -362,3 +362,29 @@ def access_pep() -> list[bytes]:
             b"x-kijun-device-posture: managed,agency_furnished,edr_running,edr_healthy,disk_encrypted\n"
             b"x-kijun-device-id: pc-1\nx-kijun-device-patch-age: 3\nx-kijun-session: s1",
             b"PUT\n/reports/a%20b\nx-kijun-user: eve\n"]
+
+
+def cloud_spreadsheets() -> list[bytes]:
+    """A ledger and an asset list as UTF-8 and CP932 CSV, and the ledger as XLSX with a cover sheet."""
+    from openpyxl import Workbook
+
+    ledger = "台帳ID,システム名,組織,格付\nsys-001,人事給与システム,demo-ministry,B\nsys-002,文書管理,demo-it,Z\n"
+    assets = ("資産ID,名称,組織,機密性,完全性,可用性,取扱制限\n"
+              "inf-001,職員名簿,demo-ministry,2,2,1,複製禁止;持出禁止\ninf-002,公開資料,demo-it,1,1,1,\n")
+    wb = Workbook()
+    cover = wb.active
+    assert cover is not None
+    cover.title = "表紙"
+    cover.append(["情報システム台帳"])
+    sheet = wb.create_sheet("台帳")
+    for line in ledger.splitlines():
+        sheet.append(line.split(","))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return [ledger.encode(), ledger.encode("cp932"), assets.encode("utf-8-sig"), assets.encode("cp932"),
+            buf.getvalue()]
+
+
+def policy_parameters() -> list[bytes]:
+    return ["review-period | 見直し周期 | 1年\nretention | 保存期間 | 5年\n".encode(),
+            b"bad line\n| | \nx|y|z|w\n"]

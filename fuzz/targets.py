@@ -113,6 +113,14 @@ def catalog_data_dir(data: bytes) -> None:
 # ------------------------------------------------------------------------------------- discovery
 
 
+def catalog_policy_parameters(data: bytes) -> None:
+    """The 対策基準 clause editor's parameter box (``id | label | value`` per line)."""
+    from kijun.catalog.tailoring import parse_parameters
+
+    params, problems = parse_parameters(_text(data))
+    assert all(p.id for p in params) and all(isinstance(x, str) for x in problems)
+
+
 def _lines(data: bytes) -> list[str]:
     return _text(data).splitlines(keepends=True)
 
@@ -211,6 +219,18 @@ def _jvn(p: Path) -> object:
     from kijun.diagnostics.jvn import load_jvn
 
     return load_jvn([p])
+
+
+def _nvd_raw(p: Path) -> object:
+    from kijun.diagnostics.serial import load_nvd_raw
+
+    return load_nvd_raw([p])
+
+
+def _osv_raw(p: Path) -> object:
+    from kijun.diagnostics.serial import load_osv_raw
+
+    return load_osv_raw([p])
 
 
 def _kev(p: Path) -> object:
@@ -337,6 +357,30 @@ def cloud_ismap_xlsx(data: bytes) -> None:
         parse_xlsx_bytes(data, "ismap.xlsx")
     except _input_errors():
         pass
+
+
+def cloud_spreadsheet(data: bytes) -> None:
+    """An uploaded system ledger or information-asset list (CSV in UTF-8/CP932, or XLSX) → validated rows."""
+    from kijun.classification.restrictions import load_vocabulary
+    from kijun.cloud.sheets import (
+        ASSET_ALIASES,
+        ASSET_REQUIRED,
+        LEDGER_ALIASES,
+        LEDGER_REQUIRED,
+        asset_rows,
+        ledger_rows,
+    )
+    from kijun.cloud.tabular import read_table
+
+    for aliases, required in ((LEDGER_ALIASES, LEDGER_REQUIRED), (ASSET_ALIASES, ASSET_REQUIRED)):
+        try:
+            table = read_table(data, "upload", aliases, required)
+        except _input_errors():
+            continue
+        if aliases is LEDGER_ALIASES:
+            ledger_rows(table, ["A", "B", "C"])
+        else:
+            asset_rows(table, load_vocabulary())
 
 
 def _cloud_register(name: str) -> Callable[[bytes], None]:
@@ -504,6 +548,8 @@ def _build() -> Mapping[str, Target]:
         Target("catalog.official_text", catalog_official_text,
                ("kijun.catalog.import_official", "kijun.catalog.layouts"), seeds.official_text),
         Target("catalog.data_dir", catalog_data_dir, ("kijun.catalog.loader",), seeds.catalog_chapter),
+        Target("catalog.policy_parameters", catalog_policy_parameters, ("kijun.catalog.tailoring",),
+               seeds.policy_parameters),
     ]
     for fmt in FORMAT_NAMES:
         items.append(Target(f"discovery.{fmt}", _discovery_format(fmt),
@@ -518,6 +564,8 @@ def _build() -> Mapping[str, Target]:
         Target("discovery.app_catalog", discovery_app_catalog, ("kijun.discovery.catalog",), seeds.discovery_catalog),
         Target("diagnostics.nvd", _feed(_nvd, "nvd.json"), ("kijun.diagnostics.nvd", "kijun.diagnostics._io"),
                seeds.nvd),
+        Target("diagnostics.nvd_raw", _feed(_nvd_raw, "nvd.json"), ("kijun.diagnostics.serial",), seeds.nvd),
+        Target("diagnostics.osv_raw", _feed(_osv_raw, "osv.json"), ("kijun.diagnostics.serial",), seeds.osv),
         Target("diagnostics.adp_ssvc", _feed(_adp, "cve5.json"), ("kijun.diagnostics.nvd",), seeds.adp),
         Target("diagnostics.jvn", _feed(_jvn, "jvn.xml"), ("kijun.diagnostics.jvn",), seeds.jvn),
         Target("diagnostics.kev", _feed(_kev, "kev.json"), ("kijun.diagnostics.kev",), seeds.kev),
@@ -541,6 +589,8 @@ def _build() -> Mapping[str, Target]:
         Target("classification.answers", classification_answers, ("kijun.classification.guide",),
                seeds.classification_answers),
         Target("cloud.ismap_csv", cloud_ismap_csv, ("kijun.cloud.ismap",), seeds.ismap_csv),
+        Target("cloud.spreadsheet", cloud_spreadsheet, ("kijun.cloud.tabular", "kijun.cloud.sheets"),
+               seeds.cloud_spreadsheets),
         Target("cloud.ismap_xlsx", cloud_ismap_xlsx, ("kijun.cloud.ismap",), seeds.ismap_xlsx),
         Target("cloud.register_yaml", _cloud_register("register.yaml"), ("kijun.cloud.register",),
                seeds.cloud_register_yaml),

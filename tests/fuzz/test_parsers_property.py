@@ -194,6 +194,19 @@ NOT_UNTRUSTED = {
     "kijun.cloud.services": "Django web layer; parse_upload only dispatches a stored upload to kijun.cloud.ismap's "
                             "parse_xlsx_bytes/parse_csv_bytes (targets cloud.ismap_xlsx, cloud.ismap_csv)",
     "kijun.diagnostics.distro": "DistroMapper.from_yaml reads only the packaged distro_packages.yaml (no user option)",
+    "kijun.catalog.demo": "loads the packaged demo data only",
+    "kijun.cloud.demo": "loads the packaged demo data only",
+    "kijun.diagnostics.demo": "loads the packaged demo data only",
+    "kijun.access.demo": "loads the packaged demo data only",
+    "kijun.discovery.demo": "loads the packaged demo data only",
+    "kijun.cloud.info.services": "Django layer: parse_assets → kijun.cloud.tabular/sheets (target cloud.spreadsheet); "
+                                 "parse_vocabulary → classification.restrictions (target classification.data_yaml)",
+    "kijun.cloud.ledger.services": "Django layer: parse_ledger → kijun.cloud.tabular/sheets (target "
+                                   "cloud.spreadsheet); parse_standard → classification.system_class "
+                                   "(target classification.data_yaml)",
+    "kijun.cloud.info.api": "read_upload only applies kijun.core.uploads limits before the services above",
+    "kijun.diagnostics.store": "Django layer: parse_files dispatches to the feed parsers (targets diagnostics.*); "
+                               "load_feeds reads the database",
 }
 _ENTRY = re.compile(r"^(?:def (?:parse|load|read)_\w*\(|    def from_(?:yaml|file|json)\()", re.M)
 
