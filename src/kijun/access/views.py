@@ -182,6 +182,8 @@ def access_rule_preview(request: HttpRequest, pk: int) -> HttpResponse:
             cedar = rule_to_cedar(Rule.model_validate(form.rule_data))
         except ValidationError as exc:
             errors = [str(exc.errors()[0]["msg"])]
+        else:
+            errors = svc.check_cedar(cedar)  # the schema check publishing will run
     else:
         errors = [f"{ATTRIBUTE_LABELS.get(k, form.fields[k].label) if k in form.fields else ''} {e}".strip()
                   for k, errs in form.errors.items() for e in errs]
