@@ -16,8 +16,8 @@ JA = {
     "Sanctioned": "承認済み",
     "No scans yet.": "スキャンはまだありません。",
     "Log files": "ログファイル",
-    "Squid, W3C/Blue Coat, Zeek, BIND, Zscaler NSS or kijun CSV; gzip is fine. Up to %(max_files)s files, %(max_mb)s MB each. Files are deleted after the scan; only the report is kept.":
-        "Squid、W3C/Blue Coat、Zeek、BIND、Zscaler NSS または kijun CSV 形式（gzip 圧縮も可）。最大 %(max_files)s ファイル、1ファイル %(max_mb)s MB まで。ファイルはスキャン後に削除され、レポートだけが残ります。",
+    "Squid, W3C/Blue Coat, Zeek, BIND, Zscaler NSS or kijun CSV; gzip is fine. Up to %(max_files)s files, %(max_mb)s MB each. Large files are scanned in the background; the report page shows the progress. Files are deleted after the scan; only the report is kept.":
+        "Squid、W3C/Blue Coat、Zeek、BIND、Zscaler NSS または kijun CSV 形式（gzip 圧縮も可）。最大 %(max_files)s ファイル、1ファイル %(max_mb)s MB まで。大きなファイルはバックグラウンドでスキャンし、レポート画面に進み具合を表示します。ファイルはスキャン後に削除され、レポートだけが残ります。",
     "Run scan": "スキャンを実行",
     "Title": "件名",
     "Log format": "ログ形式",
@@ -82,4 +82,40 @@ JA = {
         "判断を保存できませんでした。このレポートの行について判断を選んでください。",
     "Decision saved.": "判断を保存しました。",
     "This scan failed:": "このスキャンは失敗しました：",
+    # background scans, time window, server log directory
+    "Queued": "待機中",
+    "Running": "実行中",
+    "Uploaded files": "アップロードしたファイル",
+    "Server log directory": "サーバーのログディレクトリ",
+    "From (inclusive)": "対象期間の開始（この時刻を含む）",
+    "Until (exclusive; a date alone includes that day)": "対象期間の終了（この時刻を含まない。日付だけならその日を含む）",
+    "Scan again even if these files were already scanned": "スキャン済みのファイルでも再スキャンする",
+    "ISO 8601, e.g. 2024-05-01 or 2024-05-01T09:00 (without a zone: %(tz)s).":
+        "ISO 8601 形式（例：2024-05-01、2024-05-01T09:00）。時差の指定がなければ %(tz)s として扱います。",
+    "Enter a date or date-time in ISO 8601 form, e.g. 2024-05-01 or 2024-05-01T09:00.":
+        "日付または日時を ISO 8601 形式（例：2024-05-01、2024-05-01T09:00）で入力してください。",
+    "The end of the period must be later than its start.": "対象期間の終了は開始より後にしてください。",
+    "Already scanned for this unit in scan #%(id)s (%(date)s): %(names)s. Tick “Scan again” to scan them anyway.":
+        "この所属ではスキャン #%(id)s（%(date)s）で既にスキャン済みです：%(names)s。それでもスキャンする場合は「スキャン済みのファイルでも再スキャンする」にチェックを入れてください。",
+    "Scan started.": "スキャンを開始しました。",
+    "Not a file of the log directory: %(error)s": "ログディレクトリ内のファイルではありません：%(error)s",
+    "Waiting for an earlier scan to finish.": "先に始まったスキャンの終了を待っています。",
+    "Reading the logs.": "ログを読み込んでいます。",
+    "The scan has finished.": "スキャンが終わりました。",
+    "Show the report": "レポートを表示",
+    "%(done)s of %(total)s read, %(events)s events so far": "%(total)s 中 %(done)s を読み込み済み、これまでに %(events)s 件のイベント",
+    "Source": "入力元",
+    "Period": "対象期間",
+    "Size": "サイズ",
+    "You can leave this page: the scan continues on the server, and this page shows its state whenever you come back.":
+        "この画面を離れても、スキャンはサーバーで続きます。戻ってくれば、いつでもこの画面で状況を確認できます。",
+    "Scan server log files": "サーバーのログファイルをスキャン",
+    "No log directory is configured. An administrator can name one with the setting or environment variable KIJUN_DISCOVERY_LOG_DIR; its files can then be scanned here without uploading them.":
+        "ログディレクトリが設定されていません。管理者が設定または環境変数 KIJUN_DISCOVERY_LOG_DIR でディレクトリを指定すると、そのファイルをアップロードせずにここでスキャンできます。",
+    "Upload log files instead": "ログファイルをアップロードする",
+    "Open the earlier scan": "以前のスキャンを開く",
+    "Modified (UTC)": "更新日時（UTC）",
+    "The log directory has no readable files.": "ログディレクトリに読み込めるファイルがありません。",
+    "Up to %(max_files)s files per scan. The files stay where they are; only the report is kept.":
+        "1回のスキャンで最大 %(max_files)s ファイル。ファイルはそのまま残り、レポートだけが保存されます。",
 }
