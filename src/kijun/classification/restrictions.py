@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -74,8 +75,9 @@ class RestrictionVocabulary:
             if item.standard != (item.code in STANDARD_CODES):
                 raise VocabularyError(f"{item.code}: only the standard's five labels may be standard: true")
 
-    @property
+    @cached_property
     def _index(self) -> dict[str, str]:
+        """Normalised label → code, built once per vocabulary (resolve runs per cell on imports)."""
         index: dict[str, str] = {}
         for item in self.items:
             for key in (item.code, item.name_ja, item.name_en):

@@ -45,7 +45,7 @@ router.add_router("", ledger_router)
 @paginate(Paging)
 def cloud_list_systems(request: HttpRequest, q: str = "") -> Any:
     acc = need(request, Perm.CLOUD_VIEW)
-    qs = acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_VIEW, "org_unit")
+    qs = acc.scoped(InformationSystem.objects.prefetch_related("information_assets"), Perm.CLOUD_VIEW, "org_unit")
     if q:
         qs = qs.filter(name__icontains=q) | qs.filter(code__icontains=q)
     return qs
@@ -157,7 +157,7 @@ class RegisterOut(Schema):
 
 def _apps(request: HttpRequest, perm: Perm = Perm.CLOUD_VIEW) -> Any:
     acc = need(request, perm)
-    return acc.scoped(UseApplication.objects.all(), perm, "org_unit")
+    return acc.scoped(UseApplication.objects.prefetch_related("information_assets"), perm, "org_unit")
 
 
 @router.get("/cloud/applications", response={200: list[ApplicationOut], **ERRORS},

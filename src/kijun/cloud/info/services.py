@@ -111,12 +111,17 @@ def _snapshot(asset: InformationAsset, systems: list[str]) -> dict[str, Any]:
 
 def save_asset(actor: User, asset: InformationAsset, systems: list[InformationSystem] | None = None, *,
                request: HttpRequest | None = None, expected_version: int | None = None,
-               action: str = "", extra: dict[str, Any] | None = None) -> InformationAsset:
-    """Create or update an asset (and its system links when ``systems`` is given)."""
+               action: str = "", extra: dict[str, Any] | None = None,
+               vocab: RestrictionVocabulary | None = None, checked: bool = False) -> InformationAsset:
+    """Create or update an asset (and its system links when ``systems`` is given).
+
+    ``checked`` skips the model validation for rows an import has already validated (shape by
+    ``sheets``, id uniqueness and units by the import itself); ``vocab`` saves re-reading it per row."""
     _require(actor, Perm.INFO_CLASSIFY, asset.org_unit)
     # only codes of the vocabulary are stored, sorted and unique (labels are resolved to codes)
-    asset.handling_restrictions = list(vocabulary().resolve_all(asset.handling_restrictions))
-    asset.full_clean(exclude=["systems", "guide_answers", "classified_by"])
+    asset.handling_restrictions = list((vocab or vocabulary()).resolve_all(asset.handling_restrictions))
+    if not checked:
+        asset.full_clean(exclude=["systems", "guide_answers", "classified_by"])
     with transaction.atomic():
         before = None
         if asset.pk:
@@ -228,14 +233,15 @@ def import_assets(actor: User, table: Table, *, request: HttpRequest | None = No
     acc = access_for(actor)
     if not acc.has(Perm.INFO_CLASSIFY):
         raise PermissionDeniedError(Perm.INFO_CLASSIFY.value)
-    rows, errors = asset_rows(table, vocabulary())
+    vocab = vocabulary()
+    rows, errors = asset_rows(table, vocab)
     out = ImportOutcome(source=table.source, rows=len(table.rows), errors=list(errors))
     units = _unit_lookup()
     allowed = set(acc.units(Perm.INFO_CLASSIFY).values_list("pk", flat=True))
     visible = acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_VIEW, "org_unit")
     systems = {s.code.casefold(): s for s in visible}
     existing = {a.code.casefold(): a for a in InformationAsset.objects.filter(
-        code__in=[r.code for r in rows]).select_related("org_unit")}
+        code__in=[r.code for r in rows]).select_related("org_unit").prefetch_related("systems")}
     plan: list[tuple[Any, OrgUnit, list[InformationSystem]]] = []
     for r in rows:
         unit = units.get(r.org_unit.casefold())
@@ -278,7 +284,7 @@ def import_assets(actor: User, table: Table, *, request: HttpRequest | None = No
                 continue
             for k, v in values.items():
                 setattr(asset, k, v)
-            save_asset(actor, asset, linked, request=request,
+            save_asset(actor, asset, linked, request=request, vocab=vocab, checked=True,
                        action="cloud.asset.import_update" if old else "cloud.asset.import_create",
                        extra={"source": table.source, "row": r.row})
             (out.updated if old else out.created).append(r.code)
