@@ -278,3 +278,15 @@ def test_time_from_the_clock_when_the_pep_sends_none(prepared: PreparedPolicy) -
     _same(fast, cedar, request)  # NOW is 10:00 JST on a Tuesday; the hash covers the filled time
     with_time = AccessRequest.model_validate(data | {"context": data["context"] | {"time": {"hour": 10, "weekday": 2}}})
     assert fast.decide(request).request_hash == fast.decide(with_time).request_hash
+
+
+def test_deeply_nested_condition_agrees() -> None:
+    cond = "context.authn.mfa || resource.confidentiality == 1"
+    for level in range(30):  # Cedar's own JSON round trip stops a little deeper than this
+        cond = f"!({cond})" if level % 2 else f"({cond}) && !principal.disabled"
+    prepared = PreparedPolicy.compile(PolicySource(shipped_schema(), {
+        "d.cedar": f'@id("deep") permit (principal, action, resource) when {{ {cond} }};'}))
+    fast, cedar = _pair(prepared)  # asserts the compiled path exists
+    rng = random.Random(21)
+    for _ in range(200):
+        _same(fast, cedar, AccessRequest.model_validate(random_request(rng)))

@@ -367,8 +367,8 @@ def compile_fast(
                         for uid, parents in closure.items() if uid[0] == "Role"}
         matchers = {action: namespace[f"match_{action}"] for action in actions}
         return FastPolicySet(tuple(info for info, _, _ in policies), matchers, role_parents, source)
-    except (Unsupported, KeyError, TypeError, ValueError, SyntaxError):
-        return None
+    except (Unsupported, KeyError, TypeError, ValueError, AttributeError, SyntaxError, RecursionError, MemoryError):
+        return None  # too deep for Python's parser, or an EST shape we do not know: Cedar decides
 
 
 def _order(cedar_id: str) -> tuple[int, str]:
