@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from .bundle import BundleError, Limits, read_bundle
 from .decision_log import DecisionSink, MaskingRules
 from .engine import Clock, Engine, IdFactory, PreparedPolicy, system_clock
-from .logqueue import LogEvent
+from .logqueue import DeferredSink, LogEvent
 from .model import AccessRequest, Decision
 from .pep import PepError, RouteTable, load_routes
 from .policy import PolicyError, PolicySource, load_policy_dir
@@ -131,9 +131,9 @@ class PDP:
     """Decides with the current policy; reloads atomically; remembers sessions and signals.
 
     ``log_sample`` (0..1) samples *allow* decisions into the decision log; deny and step-up
-    decisions are always written. A sink with ``submit`` (``logqueue.DeferredSink``) receives
-    lazy :class:`LogEvent` s and serialises them off the request path; a plain ``write`` sink
-    gets the finished record synchronously.
+    decisions are always written. A ``logqueue.DeferredSink`` receives lazy :class:`LogEvent` s
+    and serialises them off the request path; any other sink gets the finished record
+    synchronously through ``write``.
 
     ``evaluate`` is the hot path (returns a :class:`Verdict`); ``decide`` returns the pydantic
     ``Decision``. Per request it does only: the signal-overlay lookup (two dict probes, no clock
@@ -157,7 +157,7 @@ class PDP:
         self._clock = clock
         self._new_id = new_id
         self._sink = sink
-        self._submit = getattr(sink, "submit", None)
+        self._submit = sink.submit if isinstance(sink, DeferredSink) else None
         self._masking = masking or MaskingRules()
         self._on_revoke = on_revoke
         self._log_sample = log_sample
