@@ -12,12 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import queue
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
@@ -153,41 +152,47 @@ Post = Callable[[bytes], int]
 class HttpShipper:
     """Ships decision-log records to the kijun server (``POST /api/v1/access/decision-logs``).
 
-    * never blocks a decision: ``write`` only masks and puts the record on a bounded queue; when the
-      queue is full the record is dropped and counted (the local JSON-lines file still has it);
-    * a background thread sends batches of up to ``batch_size`` records, at least every
-      ``flush_seconds``;
+    * never blocks a decision: ``write`` only appends the record to a bounded in-memory queue (a
+      deque append, about a microsecond); when the queue is full the record is dropped and counted
+      (the local JSON-lines file still has it);
+    * a background thread masks the records (``mask_record``: user and session ids hashed, unit
+      dropped if configured) and sends batches of up to ``batch_size``, at least every
+      ``flush_seconds`` — so nothing unmasked ever leaves the process;
     * 5xx, 408, 429 and network errors are retried with exponential backoff up to ``max_attempts``;
       other 4xx answers are final (the batch is counted as rejected);
-    * masking is applied before a record is queued, and shipping refuses to start without a
-      principal key, so plain user ids never leave the PDP.
+    * shipping refuses to start without a principal key.
     """
 
     def __init__(self, url: str, token: str, masking: MaskingRules, *, batch_size: int = 200,
                  max_pending: int = 10_000, flush_seconds: float = 1.0, max_attempts: int = 5,
                  backoff: float = 0.5, max_backoff: float = 30.0, timeout: float = 5.0,
-                 post: Post | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+                 post: Post | None = None) -> None:
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"decision-log URL must be http(s): {url!r}")
         if masking.principal_key is None:
             raise ValueError("decision-log shipping needs a masking key (principal ids are hashed before shipping)")
         self.url, self._token, self._masking = url, token, masking
-        self._batch_size, self._flush_seconds = batch_size, flush_seconds
+        self._batch_size, self._flush_seconds, self._max_pending = batch_size, flush_seconds, max_pending
         self._max_attempts, self._backoff, self._max_backoff = max_attempts, backoff, max_backoff
         self._timeout = timeout
         self._post = post or self._http_post
-        self._sleep = sleep
         self.counters: Counter[str] = Counter()
-        self._queue: queue.Queue[dict[str, Any]] = queue.Queue(max_pending)
+        self._queue: deque[dict[str, Any]] = deque()
+        self._accepted = 0  # records queued (only the writer threads change it)
+        self._done = 0  # records sent, rejected or given up (only the shipping thread changes it)
+        self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kijun-decision-shipper", daemon=True)
         self._thread.start()
 
     def write(self, record: dict[str, Any]) -> None:
-        try:
-            self._queue.put_nowait(mask_record(record, self._masking))
-        except queue.Full:
+        if len(self._queue) >= self._max_pending or self._stop.is_set():
             self.counters["dropped"] += 1
+            return
+        self._queue.append(record)
+        self._accepted += 1
+        if len(self._queue) >= self._batch_size:
+            self._wake.set()
 
     def _http_post(self, body: bytes) -> int:
         request = urllib.request.Request(  # noqa: S310 - scheme checked in __init__
@@ -202,7 +207,8 @@ class HttpShipper:
             return 0
 
     def _send(self, batch: list[dict[str, Any]]) -> None:
-        body = json.dumps({"events": batch}, ensure_ascii=False, separators=(",", ":")).encode()
+        events = [mask_record(r, self._masking) for r in batch]
+        body = json.dumps({"events": events}, ensure_ascii=False, separators=(",", ":")).encode()
         for attempt in range(self._max_attempts):
             status = self._post(body)
             if 200 <= status < 300:
@@ -218,37 +224,40 @@ class HttpShipper:
                     break
         self.counters["failed"] += len(batch)
 
-    def _run(self) -> None:
-        while not (self._stop.is_set() and self._queue.empty()):
-            try:
-                first = self._queue.get(timeout=self._flush_seconds)
-            except queue.Empty:
-                continue
-            batch = [first]
-            while len(batch) < self._batch_size:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+    def _drain(self) -> None:
+        while self._queue:
+            batch: list[dict[str, Any]] = []
+            while self._queue and len(batch) < self._batch_size:
+                batch.append(self._queue.popleft())
             try:
                 self._send(batch)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+            except Exception:  # noqa: BLE001 - a bad record must not kill the shipper
+                self.counters["failed"] += len(batch)
+            self._done += len(batch)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._flush_seconds)
+            self._wake.clear()
+            self._drain()
+        self._drain()
 
     def flush(self, timeout: float = 30.0) -> bool:
-        """Wait until every queued record was sent or given up; False on timeout."""
+        """Wait until every record queued before the call was sent or given up; False on timeout."""
+        target = self._accepted
         deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks:
+        self._wake.set()
+        while self._done < target:
             if time.monotonic() > deadline:
                 return False
-            time.sleep(0.01)
+            time.sleep(0.005)
         return True
 
     def close(self, timeout: float = 5.0) -> None:
         """Send what is queued (bounded by ``timeout``), then stop the thread."""
         self.flush(timeout)
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout)
 
     def metrics_text(self) -> str:
@@ -256,7 +265,7 @@ class HttpShipper:
         for name in ("shipped", "dropped", "rejected", "failed", "retries"):
             metric = f"kijun_access_decision_log_{name}_total"
             lines += [f"# TYPE {metric} counter", f"{metric} {self.counters[name]}"]
-        lines += ["# TYPE kijun_access_decision_log_queue gauge", f"kijun_access_decision_log_queue {self._queue.qsize()}"]
+        lines += ["# TYPE kijun_access_decision_log_queue gauge", f"kijun_access_decision_log_queue {len(self._queue)}"]
         return "\n".join(lines) + "\n"
 
 
