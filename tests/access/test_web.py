@@ -296,3 +296,38 @@ def test_rules_yaml_round_trip_and_import(manager: Client, pset: PolicySet) -> N
     pset.refresh_from_db()
     r = manager.post(url, {"version": pset.version, "file": SimpleUploadedFile("x.yaml", b"\x89PNG\r\n\x1a\n" + bytes(64))})
     assert r.status_code in (400, 415) and pset.rules.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_publishes_sign_one_revision(demo: dict[str, Any]) -> None:
+    """Two people publish the same set at once: the set row lock serialises them, the second sees
+    nothing changed (PostgreSQL; SQLite serialises whole-database writes anyway)."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks (select_for_update) are what is tested; SQLite has none")
+    from kijun.access.services import PublishError, publish, seed_set
+
+    head = demo["users"]["head-iso"]
+    pset = seed_set(head, name="c", code="concurrent", unit=demo["units"]["demo-ministry"])
+    results: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            barrier.wait(5)
+            results.append(f"r{publish(head, PolicySet.objects.get(pk=pset.pk)).number}")
+        except PublishError as exc:
+            results.append(str(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(results) == ["nothing changed since revision 1", "r1"]
+    assert PolicyRevision.objects.filter(policy_set=pset).count() == 1
