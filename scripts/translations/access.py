@@ -267,6 +267,13 @@ JA = {
     "Imported %(n)s rules. Check the generated Cedar and publish when ready.":
         "%(n)s件のルールを取り込みました。生成されたCedarを確認し、準備ができたら公開してください。",
     "The rules were not imported: %(reason)s": "ルールを取り込めませんでした: %(reason)s",
+    # rule summaries
+    "Applies to": "対象（役割 / 操作）",
+    "Conditions": "条件",
+    "anyone": "すべての利用者",
+    "all actions": "すべての操作",
+    "or": "または",
+    "not": "次ではない:",
     # dashboard
     "Access-control policies awaiting review": "見直し待ちのアクセス制御方針",
     "Access denied by PDPs (24 h)": "PDPによるアクセス拒否（24時間）",

@@ -53,6 +53,10 @@ def test_new_set_is_seeded_from_the_default_and_marked_for_review(manager: Clien
     assert pset.needs_review
     page = manager.get(reverse("access_set_detail", args=[pset.pk])).content.decode()
     assert 'data-testid="review-banner"' in page and 'data-testid="policy-valid"' in page
+    from kijun.access.forms import describe
+
+    summary = describe({"attr": "resource.org_unit", "op": "==", "ref": "principal.org_unit"})
+    assert summary in page and len(summary) > 10  # conditions are listed readably for review
     assert AuditEntry.objects.filter(action="access.policy_set.create", object_id=str(pset.pk)).exists()
     r = manager.post(reverse("access_set_review", args=[pset.pk]), {"version": pset.version})
     assert r.status_code == 302

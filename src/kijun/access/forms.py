@@ -107,6 +107,30 @@ def condition_text(cond: dict[str, Any]) -> tuple[str, str, str] | None:
     return cond["attr"], cond["op"], _fmt(value)
 
 
+def describe(cond: Any) -> str:
+    """A stored condition in the reader's language, for reviewing rules (§7.3.2(1))."""
+    if not isinstance(cond, dict):
+        return str(cond)
+    if "any" in cond:
+        return "(" + f" {_('or')} ".join(describe(c) for c in cond["any"]) + ")"
+    if "not" in cond:
+        return f"{_('not')} ({describe(cond['not'])})"
+    attr = str(ATTRIBUTE_LABELS.get(cond.get("attr", ""), cond.get("attr", "")))
+    op = str(OP_LABELS.get(cond.get("op", ""), cond.get("op", "")))
+    if cond.get("ref"):
+        value = str(ATTRIBUTE_LABELS.get(cond["ref"], cond["ref"]))
+    else:
+        raw = cond.get("value")
+        value = ", ".join(_shown(v) for v in raw) if isinstance(raw, list) else _shown(raw)
+    return f"{attr} {op} {value}"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    return str(value)
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

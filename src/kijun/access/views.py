@@ -26,6 +26,7 @@ from kijun.textcodec import decode_utf8_or_cp932
 
 from . import services as svc
 from .forms import (
+    ACTION_LABELS,
     ATTRIBUTE_LABELS,
     DecideForm,
     PolicySetEditForm,
@@ -35,6 +36,7 @@ from .forms import (
     RuleForm,
     RulesImportForm,
     TokenForm,
+    describe,
 )
 from .logstore import issue_pdp_token, revoke_pdp_token
 from .model import AccessRequest
@@ -94,8 +96,12 @@ def access_set_detail(request: HttpRequest, pk: int) -> HttpResponse:
     revisions = pset.revisions.filter().select_related("published_by").defer(
         "bundle", "cedar_text", "rules_yaml", "routes_yaml")[:20]
     can_manage = acc.has(Perm.ACCESS_MANAGE, pset.org_unit)
+    rules = list(pset.rules.all())
+    for r in rules:
+        r.summary = [describe(c) for c in r.conditions]
+        r.action_labels = [str(ACTION_LABELS.get(a, a)) for a in r.actions]
     return render(request, "access/set_detail.html", {
-        "pset": pset, "rules": pset.rules.all(), "resources": pset.resources.all(), "built": built,
+        "pset": pset, "rules": rules, "resources": pset.resources.all(), "built": built,
         "revisions": revisions, "can_manage": can_manage, "publish_form": PublishForm(),
         "tokens": pset.pdp_tokens.all()[:50] if can_manage else [],
         "latest": revisions[0] if revisions else None,
