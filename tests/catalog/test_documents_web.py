@@ -139,7 +139,7 @@ def test_review_api_start_read_and_done(demo) -> None:  # type: ignore[no-untype
     staff = Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(demo['users']['staff'], 'x', 5)[1]}")
     body = {"unit": "demo-ministry", "a": a, "b": b}
     assert staff.post("/api/v1/catalog/reviews", body, content_type="application/json").status_code == 403
-    assert head.post("/api/v1/catalog/reviews", {**body, "b": a}, content_type="application/json").status_code == 422
+    assert head.post("/api/v1/catalog/reviews", {**body, "b": a}, content_type="application/json").status_code == 409
     r = head.post("/api/v1/catalog/reviews", body, content_type="application/json")
     assert r.status_code == 201
     run = r.json()
@@ -180,3 +180,24 @@ def test_edition_upload_stores_new_edition(demo, login_as) -> None:  # type: ign
     bad_code = SimpleUploadedFile("r9.txt", NEW_TEXT.encode())
     assert c.post("/catalog/editions/upload/", {"file": bad_code, "edition": "R 9", "layout": "auto"}).status_code == 400
     assert login_as("staff").get("/catalog/editions/upload/").status_code == 403
+
+
+def test_api_documents(demo) -> None:  # type: ignore[no-untyped-def]
+    from kijun.core.tokens import issue_token
+
+    head = Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(demo['users']['head-iso'], 'x', 5)[1]}")
+    staff = Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(demo['users']['staff'], 'x', 5)[1]}")
+    body = {"title": "API規程", "kind": "rule", "edition": "r7", "owner_unit_id": demo["units"]["demo-policy-planning"].pk,
+            "requirement_ids": ["4.2.1", "4.2.1"]}
+    bad = head.post("/api/v1/catalog/documents", {**body, "requirement_ids": ["4.2.1(9)(z)"]}, content_type="application/json")
+    assert bad.status_code == 409 and "4.2.1(9)(z)" in bad.json()["detail"]
+    assert head.post("/api/v1/catalog/documents", {**body, "edition": "r99"},
+                     content_type="application/json").status_code == 409
+    assert staff.post("/api/v1/catalog/documents", body, content_type="application/json").status_code == 403
+    r = head.post("/api/v1/catalog/documents", body, content_type="application/json")
+    assert r.status_code == 201 and r.json()["requirement_ids"] == ["4.2.1"]
+    listed = staff.get("/api/v1/catalog/documents?q=API").json()
+    assert listed["count"] == 1 and listed["items"][0]["id"] == r.json()["id"]
+    assert staff.get(f"/api/v1/catalog/documents/{r.json()['id']}").status_code == 200
+    it_doc = AgencyDocument.objects.filter(owner_unit=demo["units"]["demo-it-division"]).first()
+    assert it_doc is not None and staff.get(f"/api/v1/catalog/documents/{it_doc.pk}").status_code == 404

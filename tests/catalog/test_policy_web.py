@@ -156,7 +156,7 @@ def test_api_policy_read_put_conflict(demo) -> None:  # type: ignore[no-untyped-
     assert head.put(url, body, content_type="application/json").status_code == 409
     bad = head.put("/api/v1/catalog/policies/demo-ministry/clauses/4.2.1(2)(a)",
                    {"excluded": True, "version": 1}, content_type="application/json")
-    assert bad.status_code == 422 and "reason" in bad.json()["detail"]
+    assert bad.status_code == 409 and bad.json()["code"] == "invalid" and "reason" in bad.json()["detail"]
     assert head.put(url, {"version": 1}, content_type="application/json").status_code == 204
     prof = staff.get("/api/v1/catalog/policies/demo-ministry/profile").json()
     assert prof["profile"]["metadata"]["title"] == "デモ省情報セキュリティ対策基準"

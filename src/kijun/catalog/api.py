@@ -1,5 +1,7 @@
 """Catalog REST API (/api/v1/catalog/...): nodes and search; the agency's 対策基準 (read, OSCAL profile,
-clause edits with optimistic versions → 409); the documents register; the diff between editions.
+clause edits with optimistic versions → 409); the documents register; the diff between editions;
+revision reviews. Schema-valid input the catalog rejects (unknown id, missing reason, unknown
+edition) answers 409 ``invalid`` — 422 stays for bodies that do not match the schema.
 Scopes match the pages: a 対策基準 is visible inside its organisation, documents by owner unit."""
 
 from __future__ import annotations
@@ -201,7 +203,7 @@ def catalog_put_clause(request: HttpRequest, unit: str, clause_id: str, body: Cl
     except ConflictError:
         return Status(409, {"detail": "the clause changed since you loaded it; reload", "code": "conflict"})
     except TailoringError as exc:
-        return Status(422, {"detail": str(exc)[:1000], "code": "invalid"})
+        return Status(409, {"detail": str(exc)[:1000], "code": "invalid"})
     if row is None:
         return Status(204, None)
     from .services import to_clause
@@ -251,20 +253,20 @@ def catalog_get_document(request: HttpRequest, document_id: PathId) -> AgencyDoc
     return get_object_or_404(_docs(request), pk=document_id)
 
 
-@router.post("/catalog/documents", response={201: DocumentOut, 422: ErrorOut, **ERRORS},
+@router.post("/catalog/documents", response={201: DocumentOut, 409: ErrorOut, **ERRORS},
              summary="Register a document (requirement ids are checked against the catalog)")
 def catalog_create_document(request: HttpRequest, body: DocumentIn) -> Status[Any]:
     acc = need(request, Perm.POLICY_MANAGE)
     unit = get_object_or_404(acc.units(Perm.POLICY_MANAGE), pk=body.owner_unit_id)
     if body.edition not in edition_codes():
-        return Status(422, {"detail": f"unknown edition {body.edition!r}", "code": "invalid"})
+        return Status(409, {"detail": f"unknown edition {body.edition!r}", "code": "invalid"})
     doc = AgencyDocument(title=body.title, kind=body.kind, edition=body.edition, owner_unit=unit,
                          requirement_ids=list(dict.fromkeys(body.requirement_ids)), last_reviewed=body.last_reviewed,
                          notes=body.notes)
     try:
         save_document(request.user, doc, request=request)  # type: ignore[arg-type]
     except TailoringError as exc:
-        return Status(422, {"detail": str(exc)[:1000], "code": "invalid"})
+        return Status(409, {"detail": str(exc)[:1000], "code": "invalid"})
     return Status(201, doc)
 
 
@@ -355,7 +357,7 @@ def catalog_get_review(request: HttpRequest, review_id: PathId) -> dict[str, Any
     return _review_out(request, get_object_or_404(_runs(request), pk=review_id))
 
 
-@router.post("/catalog/reviews", response={201: ReviewOut, 404: ErrorOut, **ERRORS},
+@router.post("/catalog/reviews", response={201: ReviewOut, 409: ErrorOut, **ERRORS},
              summary="Diff two editions and create the organisation's worklist (POLICY_MANAGE at the organisation)")
 def catalog_start_review(request: HttpRequest, body: ReviewIn) -> Status[Any]:
     need(request, Perm.POLICY_MANAGE)
@@ -365,7 +367,7 @@ def catalog_start_review(request: HttpRequest, body: ReviewIn) -> Status[Any]:
     except PermissionDeniedError:
         return Status(403, {"detail": "policy.manage is needed at the organisation", "code": "forbidden"})
     except EditionError as exc:
-        return Status(422, {"detail": str(exc), "code": "invalid"})
+        return Status(409, {"detail": str(exc), "code": "invalid"})
     return Status(201, _review_out(request, run))
 
 
