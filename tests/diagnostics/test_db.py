@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import random
 from pathlib import Path
 
@@ -97,12 +98,19 @@ def test_sync_is_incremental(tmp_path: Path) -> None:
 
 def test_bad_feed_file_writes_nothing(tmp_path: Path) -> None:
     from kijun.diagnostics._io import FeedError
-    from kijun.diagnostics.store import parse_files
+    from kijun.diagnostics.store import parse_files, store_parsed
 
     bad = tmp_path / "bad.json"
     bad.write_text('{"vulnerabilities": [{"cve": {"id": "nope"}}]}', encoding="utf-8")
     with pytest.raises(FeedError, match="bad.json"):
         parse_files(nvd=[bad])
+    assert not NvdCve.objects.exists()
+    # a valid id but a broken configuration: found while storing, the whole sync is rolled back
+    page = synthetic.nvd_page()
+    page["vulnerabilities"][3]["cve"]["configurations"] = [{"nodes": [{"operator": "OR", "cpeMatch": [{"criteria": "x"}]}]}]
+    bad.write_text(json.dumps(page), encoding="utf-8")
+    with pytest.raises(FeedError):
+        store_parsed(parse_files(nvd=[bad]), actor_label="test")
     assert not NvdCve.objects.exists()
 
 
@@ -289,3 +297,31 @@ def test_services_check_vuln_manage(tmp_path: Path, demo) -> None:  # type: igno
     store_parsed(parse_files(nvd=[files["nvd"]]), actor=csirt)
     ingest_files([inv], unit=demo["units"]["demo-it-division"], actor=csirt)
     assert rematch(actor=csirt).findings == 5
+
+
+def test_cli_sync_ingest_rematch(tmp_path: Path, demo) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from kijun.diagnostics.cli import app
+
+    files = write_feeds(tmp_path / "feeds")
+    run_ = CliRunner().invoke
+    args = ["sync", "--nvd", str(files["nvd"]), "--kev", str(files["kev"]), "--epss", str(files["epss"]), "--json"]
+    r = run_(app, args)
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["schema"] == "kijun.vuln.sync/1" and doc["nvd"]["added"] == 5
+    doc = json.loads(run_(app, args).stdout)
+    assert doc["nvd"] == {"added": 0, "changed": 0, "unchanged": 5, "removed": 0} and "rematch" not in doc
+    inv = write_inventory(tmp_path / "inv")
+    r = run_(app, ["ingest", "--inventory", str(inv), "--unit", "demo-it-division", "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["hosts"] == 4 and doc["unmapped"] == 1 and doc["rematch"]["findings"] == 5
+    assert json.loads(run_(app, ["rematch", "--json"]).stdout)["remediations_opened"] == 0
+    r = run_(app, ["ingest", "--inventory", str(inv), "--unit", "no-such-unit"])
+    assert r.exit_code == 2 and "unknown unit" in r.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text("{", encoding="utf-8")
+    r = run_(app, ["sync", "--nvd", str(bad), "--json"])
+    assert r.exit_code == 2 and r.stdout == ""

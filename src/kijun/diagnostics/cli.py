@@ -219,7 +219,10 @@ def sync_cmd(
     except FeedError as e:
         _fail(str(e))
     with _Bar(not as_json) as bar:
-        counts: dict[str, object] = dict(store_parsed(parsed, actor_label="cli", progress=bar))
+        try:
+            counts: dict[str, object] = dict(store_parsed(parsed, actor_label="cli", progress=bar))
+        except FeedError as e:
+            _fail(str(e))
         changed = any(c["added"] or c["changed"] or c["removed"] for c in store_counts(counts))
         if changed and not no_rematch:
             counts["rematch"] = _rematch_doc(rematch(actor_label="cli", progress=bar))

@@ -14,6 +14,7 @@ from .inventory import _load_csv, normalise
 from .kev import parse_kev
 from .models import Host, NvdCve
 from .nvd import parse_cve
+from .serial import RawCve
 from .services import ingest_inventory, rematch
 from .store import Parsed, store_parsed
 from .synthetic import INVENTORY, epss_csv, inventory_csv, kev_doc, nvd_records
@@ -27,7 +28,8 @@ def load_demo(units: dict[str, OrgUnit]) -> None:
     if NvdCve.objects.filter(cve_id="CVE-2099-0001").exists() and Host.objects.filter(name="web-01").exists():
         return
     raws = nvd_records()
-    store_parsed(Parsed(nvd=[(r, parse_cve(r, "demo")) for r in raws], kev=parse_kev(kev_doc(), "demo KEV"),
+    nvd = [RawCve(r["id"], r["lastModified"], parse_cve(r, "demo").content_hash, r, "demo") for r in raws]
+    store_parsed(Parsed(nvd=nvd, kev=parse_kev(kev_doc(), "demo KEV"),
                         epss=parse_epss(epss_csv(), "demo EPSS")), actor_label="demo-loader")
     mapper = ProgramMapper.default()
     for code in (DEFAULT_UNIT, *sorted(set(UNIT_OF_HOST.values()))):

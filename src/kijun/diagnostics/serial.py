@@ -9,10 +9,11 @@ record (affected products with their parsed Japanese version ranges) is stored a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._io import FeedError, expand_paths, obj, objs, paused_gc, read_json
+from ._io import FeedError, content_hash, expand_paths, obj, objs, paused_gc, read_json
 from .cpe import CpeError, parse_cpe
 from .nvd import parse_cve
 from .osv import parse_osv
@@ -40,17 +41,38 @@ def _raw_cves(doc: Any, where: str) -> Iterable[tuple[str, dict[str, Any]]]:
         raise FeedError(f"{where}: not an NVD CVE API 2.0 document")
 
 
-def load_nvd_raw(paths: Iterable[str | Path]) -> list[tuple[dict[str, Any], CveRecord]]:
-    """(raw ``cve`` object, parsed record) for every CVE; a CVE seen twice keeps the newest lastModified."""
-    by_id: dict[str, tuple[dict[str, Any], CveRecord]] = {}
+@dataclass(frozen=True, slots=True)
+class RawCve:
+    """A ``cve`` object as read, with what incremental sync needs before parsing it."""
+
+    id: str
+    modified: str
+    digest: str  # the same content hash nvd.parse_cve computes
+    raw: dict[str, Any]
+    where: str
+
+    def parse(self) -> CveRecord:
+        return parse_cve(self.raw, self.where)
+
+
+def load_nvd_raw(paths: Iterable[str | Path]) -> list[RawCve]:
+    """Every CVE of the files, unparsed (a CVE seen twice keeps the newest lastModified).
+
+    Only the id is checked here; records are parsed (and fully validated) when they are new or
+    changed, so re-syncing unchanged data costs reading and hashing only.
+    """
+    by_id: dict[str, RawCve] = {}
     for p in expand_paths(list(paths), JSON_SUFFIXES):
         doc = read_json(p)
         with paused_gc():
             for here, raw in _raw_cves(doc, str(p)):
-                rec = parse_cve(raw, here)
-                old = by_id.get(rec.id)
-                if old is None or (rec.modified or "") >= (old[1].modified or ""):
-                    by_id[rec.id] = (raw, rec)
+                cid = raw.get("id")
+                if not isinstance(cid, str) or not cid.startswith("CVE-"):
+                    raise FeedError(f"{here}: record without a CVE id")
+                modified = str(raw.get("lastModified") or "")
+                old = by_id.get(cid)
+                if old is None or modified >= old.modified:
+                    by_id[cid] = RawCve(cid, modified, content_hash(raw), raw, here)
     return list(by_id.values())
 
 
@@ -104,4 +126,4 @@ def jvn_from_json(d: dict[str, Any]) -> JvnRecord:
         published=d.get("published"), modified=d.get("modified"), content_hash=d.get("content_hash", ""))
 
 
-__all__ = ["count_criteria", "jvn_from_json", "jvn_to_json", "load_nvd_raw", "load_osv_raw"]
+__all__ = ["RawCve", "count_criteria", "jvn_from_json", "jvn_to_json", "load_nvd_raw", "load_osv_raw"]

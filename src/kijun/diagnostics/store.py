@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from .models import EpssEntry, JvnAdvisory, KevListing, NvdCve, OsvAdvisory, Syn
 from .nvd import parse_cve
 from .osv import parse_osv
 from .records import CveRecord, EpssScore, JvnRecord, KevEntry, OsvRecord
-from .serial import count_criteria, jvn_from_json, jvn_to_json, load_nvd_raw, load_osv_raw
+from .serial import RawCve, count_criteria, jvn_from_json, jvn_to_json, load_nvd_raw, load_osv_raw
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 BATCH = 1000
@@ -61,7 +62,7 @@ class Counts:
 class Parsed:
     """Everything read from the files, before anything is written."""
 
-    nvd: list[tuple[dict[str, Any], CveRecord]] = field(default_factory=list)
+    nvd: list[RawCve] = field(default_factory=list)
     kev: dict[str, KevEntry] | None = None
     epss: EpssFeed | None = None
     jvn: list[JvnRecord] = field(default_factory=list)
@@ -76,7 +77,8 @@ def parse_files(*, nvd: Sequence[Path] = (), kev: Path | None = None, epss: Path
                   osv=load_osv_raw(osv) if osv else [])
 
 
-def _nvd_fields(raw: dict[str, Any], rec: CveRecord, now: dt.datetime) -> dict[str, Any]:
+def _nvd_fields(r: RawCve, now: dt.datetime) -> dict[str, Any]:
+    rec, raw = r.parse(), r.raw
     c = rec.cvss
     return {"published": rec.published or "", "modified": rec.modified or "", "status": rec.status or "",
             "description": rec.description[:4000], "cvss_version": c.version if c else "",
@@ -85,23 +87,27 @@ def _nvd_fields(raw: dict[str, Any], rec: CveRecord, now: dt.datetime) -> dict[s
             "content_hash": rec.content_hash, "synced_at": now}
 
 
-def _upsert(model: Any, key: str, rows: Iterable[tuple[str, str, dict[str, Any]]], counts: Counts,
+def _upsert(model: Any, key: str, rows: Iterable[tuple[str, str, Callable[[], dict[str, Any]]]], counts: Counts,
             progress: Progress, step: str, total: int) -> list[str]:
-    """Insert new keys, update keys whose hash changed; returns the keys that were added or changed."""
+    """Insert new keys, update keys whose hash changed; returns the keys that were added or changed.
+
+    ``rows`` give (key, content hash, fields()): fields are built (and records parsed) only for new
+    or changed keys.
+    """
     known = dict(model.objects.values_list(key, "content_hash"))
     new, changed, touched = [], [], []
     done = 0
-    for k, digest, fields in rows:
+    for k, digest, make in rows:
         done += 1
         old = known.get(k)
         if old == digest:
             counts.unchanged += 1
         elif old is None:
-            new.append(model(**{key: k}, **fields))
+            new.append(model(**{key: k}, **make()))
             counts.added += 1
             touched.append(k)
         else:
-            changed.append((k, fields))
+            changed.append((k, make()))
             counts.changed += 1
             touched.append(k)
         if len(new) >= BATCH:
@@ -134,15 +140,15 @@ def store_parsed(parsed: Parsed, *, actor: User | None = None, actor_label: str 
     with transaction.atomic():
         if parsed.nvd:
             c = Counts()
-            _upsert(NvdCve, "cve_id", ((rec.id, rec.content_hash, _nvd_fields(raw, rec, now)) for raw, rec in parsed.nvd),
+            _upsert(NvdCve, "cve_id", ((r.id, r.digest, partial(_nvd_fields, r, now)) for r in parsed.nvd),
                     c, progress, "nvd", len(parsed.nvd))
             out["nvd"] = c.as_dict()
         if parsed.kev is not None:
             c = Counts()
-            rows = ((k.cve, k.content_hash, {
+            rows = ((k.cve, k.content_hash, partial(dict, {
                 "vendor_project": k.vendor_project[:200], "product": k.product[:200], "name": k.name[:400],
                 "date_added": _date(k.date_added), "due_date": _date(k.due_date), "ransomware": k.ransomware[:16],
-                "content_hash": k.content_hash}) for k in parsed.kev.values())
+                "content_hash": k.content_hash})) for k in parsed.kev.values())
             _upsert(KevListing, "cve_id", rows, c, progress, "kev", len(parsed.kev))
             gone = KevListing.objects.exclude(cve_id__in=list(parsed.kev))
             c.removed = gone.count()
@@ -152,15 +158,15 @@ def store_parsed(parsed: Parsed, *, actor: User | None = None, actor_label: str 
             out["epss"] = _store_epss(parsed.epss, progress).as_dict()
         if parsed.jvn:
             c = Counts()
-            _upsert(JvnAdvisory, "jvn_id", ((j.id, j.content_hash, {
+            _upsert(JvnAdvisory, "jvn_id", ((j.id, j.content_hash, partial(dict, {
                 "title": j.title[:500], "cves": list(j.cves), "modified": j.modified or "", "data": jvn_to_json(j),
-                "content_hash": j.content_hash}) for j in parsed.jvn), c, progress, "jvn", len(parsed.jvn))
+                "content_hash": j.content_hash})) for j in parsed.jvn), c, progress, "jvn", len(parsed.jvn))
             out["jvn"] = c.as_dict()
         if parsed.osv:
             c = Counts()
-            _upsert(OsvAdvisory, "osv_id", ((rec.id, rec.content_hash, {
+            _upsert(OsvAdvisory, "osv_id", ((rec.id, rec.content_hash, partial(dict, {
                 "modified": rec.modified or "", "aliases": list(rec.aliases), "data": raw,
-                "content_hash": rec.content_hash}) for raw, rec in parsed.osv), c, progress, "osv", len(parsed.osv))
+                "content_hash": rec.content_hash})) for raw, rec in parsed.osv), c, progress, "osv", len(parsed.osv))
             out["osv"] = c.as_dict()
         run = SyncRun.objects.create(actor=(actor.username if actor else actor_label or "system")[:150], counts=out)
         audit.record("diagnostics.feeds.sync", "vuln_sync", run.pk, ", ".join(sorted(out)), actor=actor,

@@ -266,10 +266,10 @@ def diagnostics_upload_feed(request: HttpRequest) -> HttpResponse:
             kind = form.cleaned_data["kind"]
             try:
                 parsed = parse_files(**({kind: path} if kind in ("kev", "epss") else {kind: [path]}))
+                counts = store_parsed(parsed, actor=request.user)
             except FeedError as exc:
                 form.add_error("file", _("The file could not be read: %(e)s") % {"e": str(exc).replace(str(path), "")})
             else:
-                counts = store_parsed(parsed, actor=request.user)
                 c = counts.get(kind, {})
                 if c.get("added") or c.get("changed") or c.get("removed"):
                     rematch(actor=request.user, request=request)
