@@ -24,3 +24,15 @@ def _scans_inline(request: pytest.FixtureRequest) -> None:
     if "background_scans" in request.fixturenames or request.node.get_closest_marker("browser"):
         return
     request.getfixturevalue("settings").KIJUN_DISCOVERY_BACKGROUND = False
+
+
+@pytest.fixture(autouse=True)
+def _join_scan_threads():  # type: ignore[no-untyped-def]
+    """Wait for background scan threads a test started (they hold a database connection until
+    they end; PostgreSQL cannot drop the test database while one is open)."""
+    yield
+    import threading
+
+    for t in threading.enumerate():
+        if t.name.startswith("kijun-scan-"):
+            t.join(60)

@@ -256,6 +256,8 @@ class _Iso:
 
     def __init__(self) -> None:
         self._cache: dict[int, str] = {}
+        self.cached = self._cache.get
+        """``cached(whole_second)``: the string if already formatted, else None (no call overhead)."""
 
     def __call__(self, ts: float | None) -> str | None:
         if ts is None:

@@ -58,11 +58,19 @@ FROM (SELECT DISTINCT "user" FROM r WHERE "user" IS NOT NULL)
 # Integers only (user and row ids, floor seconds): converting strings and HUGEINTs to Python
 # objects was the slowest step of a large report.
 _USER_APPS_SQL = """
-SELECT u.id, k.kid, CAST(sum(r.n) AS BIGINT) AS n, CAST(sum(r.up) AS BIGINT), CAST(sum(r.down) AS BIGINT),
-       CAST(floor(min(r.first_ts)) AS BIGINT), CAST(floor(max(r.last_ts)) AS BIGINT)
+CREATE OR REPLACE TEMP TABLE ua AS
+SELECT u.id AS uid, k.kid, r.key, r.status, CAST(sum(r.n) AS BIGINT) AS n, CAST(sum(r.up) AS BIGINT) AS up,
+       CAST(sum(r.down) AS BIGINT) AS down, CAST(floor(min(r.first_ts)) AS BIGINT) AS first_s,
+       CAST(floor(max(r.last_ts)) AS BIGINT) AS last_s
 FROM r JOIN uid u ON u."user" = r."user" JOIN keyinfo k ON k.key = r.key
-GROUP BY u.id, k.kid, r.key
-ORDER BY u.id, n DESC, r.key
+GROUP BY u.id, k.kid, r.key, r.status
+"""
+_USER_ROWS_SQL = "SELECT uid, kid, n, up, down, first_s, last_s FROM ua ORDER BY uid, n DESC, key"
+_USER_TOTALS_SQL = """
+SELECT uid, CAST(sum(n) AS BIGINT), CAST(sum(up) AS BIGINT), CAST(sum(down) AS BIGINT), min(first_s), max(last_s),
+       count(*) FILTER (WHERE status <> 'unknown-domain'), count(*) FILTER (WHERE status = 'unsanctioned'),
+       count(*) FILTER (WHERE status = 'unknown-domain'), count(*)
+FROM ua GROUP BY uid ORDER BY uid
 """
 
 _IPS_SQL = """
@@ -200,58 +208,43 @@ def sql_report(
     )
 
 
+def _columns(con: duckdb.DuckDBPyConnection, sql: str) -> list[list[Any]]:
+    rel = con.sql(sql)
+    table = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()  # DuckDB >= 1.4 / older
+    return [c.to_pylist() for c in table.columns]
+
+
 def _users(
     con: duckdb.DuckDBPyConnection, keys: list[str], status_of: dict[str, str], name_of: dict[str, str], fmt: _Iso
 ) -> list[UserUsage]:
-    """Per-user drill-down: one ``UserAppUsage`` per (user, row), rows already sorted by SQL."""
+    """Per-user drill-down: totals per user in SQL, one ``UserAppUsage`` per (user, row) in SQL order."""
     con.execute(_USER_IDS_SQL)
     names = [u for (u,) in con.execute('SELECT "user" FROM uid ORDER BY id').fetchall()]
-    rel = con.sql(_USER_APPS_SQL)
-    table = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()  # DuckDB >= 1.4 / older
-    cols = [c.to_pylist() for c in table.columns]
-    del table
+    con.execute(_USER_APPS_SQL)
+    _uid, kids, ns, ups, downs, firsts, lasts = _columns(con, _USER_ROWS_SQL)
+    row_names = [name_of[k] for k in keys]
+    row_status = [status_of[k] for k in keys]
+    iso = fmt.cached  # a dict lookup per timestamp instead of a method call (millions of them)
     users: list[UserUsage] = []
-    key_info = [(k, name_of[k], status_of[k]) for k in keys]
     start = 0
-    uids = cols[0]
-    total = len(uids)
-    while start < total:
-        uid = uids[start]
-        end = start
-        while end < total and uids[end] == uid:
-            end += 1
-        detail: list[UserAppUsage] = []
-        n_sum = 0
-        up_sum: int | None = None
-        down_sum: int | None = None
-        first_min: int | None = None
-        last_max: int | None = None
-        statuses: list[str] = []
-        for kid, n, up, down, first, last in zip(
-            cols[1][start:end], cols[2][start:end], cols[3][start:end], cols[4][start:end],
-            cols[5][start:end], cols[6][start:end], strict=True,
-        ):  # fmt: skip
-            key, name, status = key_info[kid]
-            detail.append(UserAppUsage(key, name, status, n, up, down, fmt(first), fmt(last)))
-            statuses.append(status)
-            n_sum += n
-            if up is not None:
-                up_sum = up if up_sum is None else up_sum + up
-            if down is not None:
-                down_sum = down if down_sum is None else down_sum + down
-            if first is not None and (first_min is None or first < first_min):
-                first_min = first
-            if last is not None and (last_max is None or last > last_max):
-                last_max = last
+    for uid, n, up, down, first, last, apps, unsanctioned, unknown, count in zip(
+        *_columns(con, _USER_TOTALS_SQL), strict=True
+    ):
+        end = start + count
+        detail = [
+            UserAppUsage(keys[kid], row_names[kid], row_status[kid], tx, u, d, iso(f) or fmt(f), iso(la) or fmt(la))
+            for kid, tx, u, d, f, la in zip(
+                kids[start:end], ns[start:end], ups[start:end], downs[start:end], firsts[start:end],
+                lasts[start:end], strict=True,
+            )
+        ]  # fmt: skip
+        start = end
         users.append(
             UserUsage(
-                user=names[uid], transactions=n_sum, bytes_up=up_sum, bytes_down=down_sum,
-                apps=sum(1 for s in statuses if s != "unknown-domain"),
-                unsanctioned_apps=statuses.count("unsanctioned"),
-                unknown_domains=statuses.count("unknown-domain"),
-                first_seen=fmt(first_min), last_seen=fmt(last_max), usage=detail,
+                user=names[uid], transactions=n, bytes_up=up, bytes_down=down, apps=apps,
+                unsanctioned_apps=unsanctioned, unknown_domains=unknown, first_seen=fmt(first),
+                last_seen=fmt(last), usage=detail,
             )
         )  # fmt: skip
-        start = end
     users.sort(key=lambda u: (-u.unsanctioned_apps, -u.transactions, u.user))
     return users
