@@ -325,3 +325,22 @@ def test_cli_sync_ingest_rematch(tmp_path: Path, demo) -> None:  # type: ignore[
     bad.write_text("{", encoding="utf-8")
     r = run_(app, ["sync", "--nvd", str(bad), "--json"])
     assert r.exit_code == 2 and r.stdout == ""
+
+
+def test_overdue_job_reopens_expired_exceptions_and_notifies(tmp_path: Path, demo) -> None:  # type: ignore[no-untyped-def]
+    from kijun.core.jobs import JOBS
+    from kijun.core.models import Notification
+
+    load_all(tmp_path, demo["units"]["demo-it-division"])
+    csirt = demo["users"]["csirt"]
+    late = Remediation.objects.get(vuln__vuln_id="CVE-2099-0002", host__name="pc-101")
+    Remediation.objects.filter(pk=late.pk).update(owner=csirt, due_on=today() - dt.timedelta(days=2))
+    expired = Remediation.objects.get(vuln__vuln_id="CVE-2099-0004")
+    Remediation.objects.filter(pk=expired.pk).update(status="risk_accepted",
+                                                     exception_expires=today() - dt.timedelta(days=1))
+    summary = JOBS["vuln-remediation-overdue"].func()
+    assert "reopened 1" in summary and "sent 1" in summary
+    assert Remediation.objects.get(pk=expired.pk).status == "open"
+    assert Notification.objects.filter(user=csirt, key__startswith=f"vuln-overdue:{late.pk}:").count() == 1
+    assert "sent 0" in JOBS["vuln-remediation-overdue"].func()  # once per record and due date
+    assert TrendPoint.objects.filter(day=today()).exists()
