@@ -162,3 +162,12 @@ def test_api_policy_read_put_conflict(demo) -> None:  # type: ignore[no-untyped-
     assert prof["profile"]["metadata"]["title"] == "デモ省情報セキュリティ対策基準"
     other_ministry()
     assert staff.get("/api/v1/catalog/policies/other-ministry").status_code == 404
+
+
+def test_policy_page_in_english(demo, login_as) -> None:  # type: ignore[no-untyped-def]
+    from kijun.catalog.store import default_catalog
+
+    c = login_as("staff")
+    c.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = c.get("/catalog/policy/demo-ministry/?show=excluded").content.decode()
+    assert default_catalog().get("2.5.1(1)(a)").title_en in page and "Excluded" in page

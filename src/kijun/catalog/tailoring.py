@@ -161,7 +161,8 @@ POLICY_COLUMNS: tuple[tuple[str, str], ...] = (
 
 def policy_rows(cat: Catalog, clauses: Iterable[Clause]) -> list[dict[str, str]]:
     """Every clause of the agency's 対策基準 in document order: the standard's requirements (with the
-    agency's tailoring, if any) and each agency clause right after its anchor's requirements."""
+    agency's tailoring, if any) and each agency clause right after its anchor's requirements.
+    Rows carry the ``POLICY_COLUMNS`` keys plus ``title_en`` (for the English UI, not exported)."""
     by_id = {c.clause_id: c for c in clauses}
     additions: dict[str, list[Clause]] = {}
     for c in by_id.values():
@@ -171,9 +172,9 @@ def policy_rows(cat: Catalog, clauses: Iterable[Clause]) -> list[dict[str, str]]
     rows: list[dict[str, str]] = []
     for n in cat:
         if n.kind is NodeKind.REQUIREMENT or (n.id in by_id and n.kind in TAILORABLE):
-            rows.append(_row(n.id, n.kind.value, "standard", n.title_ja, by_id.get(n.id)))
+            rows.append({**_row(n.id, n.kind.value, "standard", n.title_ja, by_id.get(n.id)), "title_en": n.title_en})
         for a in sorted(additions.get(n.id, []), key=lambda x: x.clause_id):
-            rows.append(_row(a.clause_id, "agency_clause", "agency", a.title, a))
+            rows.append({**_row(a.clause_id, "agency_clause", "agency", a.title, a), "title_en": a.title})
     return rows
 
 
