@@ -387,3 +387,14 @@ def test_serve_settings_poll_and_ship_against_the_live_server(demo: dict[str, An
     assert entry.decision == "deny" and entry.principal == hashed
     local = json.loads(local_log.read_text().splitlines()[0])
     assert local["input"]["principal"] == hashed and local["decision_id"] == entry.decision_id
+
+
+def test_pdp_modules_never_import_django() -> None:
+    """The PDP side of the link (server, bundle poller, shipper) stays free of Django."""
+    import subprocess
+    import sys
+
+    code = ("import sys, kijun.access.server, kijun.access.bundle, kijun.access.decision_log, kijun.access.pdp; "
+            "print(sorted(m for m in sys.modules if m == 'django' or m.startswith('django.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
