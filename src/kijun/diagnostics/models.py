@@ -74,7 +74,8 @@ class Installed(models.Model):
     """A software row on a host, as the last inventory reported it (unmapped rows have no software)."""
 
     host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="installed")
-    software = models.ForeignKey(Software, on_delete=models.PROTECT, null=True, blank=True, related_name="installs")
+    software = models.ForeignKey(Software, on_delete=models.PROTECT, null=True, blank=True, related_name="installs",
+                                 db_index=False)  # the (software, host) index serves lookups by software
     kind = models.CharField(max_length=16)
     name = models.CharField(max_length=300)
     version = models.CharField(max_length=200, blank=True)
@@ -245,10 +246,12 @@ class Match(models.Model):
 class Finding(models.Model):
     """A vulnerable pair on a host (written set-based by the fan-out; never edited by people)."""
 
-    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="findings")
-    software = models.ForeignKey(Software, on_delete=models.CASCADE, related_name="findings")
-    vuln = models.ForeignKey(Vulnerability, on_delete=models.CASCADE, related_name="findings")
-    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="findings")
+    # Single-column FK indexes are left out where a composite index below already starts with the
+    # column (host, vuln) or nothing looks rows up by it (software, match): every index slows the fan-out.
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="findings", db_index=False)
+    software = models.ForeignKey(Software, on_delete=models.CASCADE, related_name="findings", db_index=False)
+    vuln = models.ForeignKey(Vulnerability, on_delete=models.CASCADE, related_name="findings", db_index=False)
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="findings", db_index=False)
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
     system = models.ForeignKey(InformationSystem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     outcome = models.PositiveSmallIntegerField(choices=OUTCOMES)
