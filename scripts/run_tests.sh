@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the whole pytest suite twice: on SQLite, then on a fresh PostgreSQL database.
+# Run the whole pytest suite on SQLite, then every database-touching test again on a fresh PostgreSQL database.
 # With CI=true, PostgreSQL and chromium are mandatory; elsewhere a missing one is skipped with one line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +34,8 @@ PY
 then
   echo "== tests on PostgreSQL ($PG_HOST:$PG_PORT)"
   export KIJUN_DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/kijun_$$"
-  run_pytest || exit 1
+  # Only tests that touch the database run again (pure engine tests already ran above).
+  KIJUN_TEST_DB_ONLY=1 run_pytest || exit 1
 else
   if [ "${CI:-}" = "true" ]; then echo "CI: PostgreSQL is required but not reachable" >&2; exit 1; fi
   echo "PostgreSQL not reachable on $PG_HOST:$PG_PORT — skipped the PostgreSQL run (SQLite run passed)."

@@ -65,6 +65,24 @@ def login_as(client, demo):  # type: ignore[no-untyped-def]
     return _login
 
 
+#: Fixtures that put a test on the database; the second (PostgreSQL) pass of scripts/run_tests.sh runs only
+#: those tests (KIJUN_TEST_DB_ONLY=1), because pure engine tests give the same answer on any database.
+_DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("KIJUN_TEST_DB_ONLY") != "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_db = bool(_DB_FIXTURES & set(getattr(item, "fixturenames", ())))
+        marked = item.get_closest_marker("django_db") or item.get_closest_marker("postgres")
+        (keep if uses_db or marked else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     from django.conf import settings
 
