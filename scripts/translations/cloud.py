@@ -337,4 +337,9 @@ JA = {
     "The standard names five handling restrictions; the agency adds its own labels, each protecting confidentiality, integrity or availability (R7 1.2(2)). Information assets and use applications use these labels; the conditions of each restriction are written on the asset.":
         "統一基準は5種類の取扱制限を定めており、当機関は機密性・完全性・可用性のいずれかを保護する独自のラベルを追加できます（統一基準 1.2(2)）。情報資産と利用申請はこのラベルを使い、各制限の具体的な条件は情報資産ごとに記載します。",
     "Apply to use a service for this system": "この情報システムでサービスの利用を申請",
+    # --- lifecycle duty owners and evidence files
+    "Evidence file": "証跡ファイル",
+    "The file was not accepted: %(reason)s": "ファイルを受け付けられませんでした: %(reason)s",
+    "Choose a person in your scope.": "担当範囲内の人を選んでください。",
+    "Owner recorded.": "担当者を記録しました。",
 }

@@ -5,7 +5,14 @@ from __future__ import annotations
 from kijun.core.roles import Perm
 from tests.matrix import ObjectRef, Route
 
-from .web_helpers import application_kwargs, asset_kwargs, ismap_import_kwargs, register_kwargs, system_kwargs
+from .web_helpers import (
+    application_kwargs,
+    asset_kwargs,
+    evidence_kwargs,
+    ismap_import_kwargs,
+    register_kwargs,
+    system_kwargs,
+)
 
 OBJECTS = {
     "cloud_system": ObjectRef(system_kwargs),
@@ -15,6 +22,8 @@ OBJECTS = {
     "cloud_ismap_import": ObjectRef(ismap_import_kwargs, scoped=False),
     # the register is agency-wide: no inside/outside
     "cloud_register": ObjectRef(register_kwargs, scoped=False),
+    # evidence of the agency-wide register's checklist: no inside/outside
+    "cloud_evidence": ObjectRef(evidence_kwargs, scoped=False),
 }
 
 UI_ROUTES = [
@@ -45,6 +54,7 @@ UI_ROUTES = [
     Route("cloud_asset_edit", Perm.INFO_CLASSIFY, "cloud_asset"),
     Route("cloud_guide", Perm.CLOUD_VIEW),
     Route("cloud_restrictions", Perm.CLOUD_VIEW),
+    Route("cloud_evidence_download", Perm.CLOUD_VIEW, "cloud_evidence"),
     Route("cloud_guide", Perm.CLOUD_VIEW, query="a_c_secret_document=no&a_c_non_disclosure=yes"),
 ]
 
@@ -65,6 +75,7 @@ API_ROUTES = [
 ]
 
 EXEMPT = {
+    "cloud_lifecycle_owner": "POST only (tests/cloud/test_duties.py: assign, scope, audit)",
     "cloud_application_edit": "the applicant's own drafts only (tests/cloud/test_drafts.py: edit, other user 404)",
     "cloud_application_submit": "POST only, own drafts (tests/cloud/test_drafts.py)",
     "cloud_application_withdraw": "POST only, own applications (tests/cloud/test_drafts.py)",

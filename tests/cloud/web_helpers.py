@@ -79,3 +79,20 @@ def clear_cloud_demo() -> None:
     """Remove the cloud demo records (kijun.cloud.demo) for tests about exact lists, imports and exports."""
     InformationAsset.objects.filter(code__startswith="demo-").delete()
     InformationSystem.objects.filter(code__startswith="demo-").delete()
+
+
+def evidence_kwargs(demo: dict[str, Any], where: str, api: bool) -> dict[str, Any]:
+    """An evidence file on a lifecycle duty of the (agency-wide) register."""
+    from kijun.cloud.duties.services import evidence_dir
+    from kijun.cloud.models import LifecycleEvidence, LifecycleItem
+
+    ev = LifecycleEvidence.objects.first()
+    if ev is None:
+        entry = register_kwargs(demo, where, api)["pk"]
+        item = LifecycleItem.objects.create(entry_id=entry, duty_id="x", phase="operation", text_ja="確認",
+                                            text_en="check", due_kind="recurring")
+        evidence_dir().mkdir(parents=True, exist_ok=True)
+        (evidence_dir() / "abc123").write_bytes(b"evidence")
+        ev = LifecycleEvidence.objects.create(item=item, stored_name="abc123", display_name="e.txt", sha256="0" * 64,
+                                              size=8)
+    return {"pk": ev.pk}

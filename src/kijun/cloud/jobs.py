@@ -79,13 +79,16 @@ def ismap_expiry_notices() -> str:
 def lifecycle_overdue_notices() -> str:
     items: list[Any] = list(LifecycleItem.objects.filter(status="open", due_on__lt=today(),
                                                          entry__status=RegisterEntry.Status.APPROVED)
-                            .select_related("entry__source_application__org_unit"))
+                            .select_related("entry__source_application__org_unit", "owner"))
     sent = 0
     for item in items:
         title = f"ライフサイクル上の対応が期限切れです: {item.entry.service_name} / Overdue cloud lifecycle duty"
         body = (f"{item.entry.service_name}: {item.text_ja}（期限 {item.due_on}）\n"
                 f"{item.entry.service_name}: {item.text_en} (due {item.due_on})")
-        for user in recipients(item.entry):
+        people = recipients(item.entry)
+        if item.owner is not None and item.owner.is_active and item.owner not in people:
+            people.append(item.owner)   # the person the duty is assigned to
+        for user in people:
             sent += notify(user, f"cloud-duty:{item.pk}:{item.due_on}", title, body)
     return f"{len(items)} overdue duties; sent {sent} notices"
 

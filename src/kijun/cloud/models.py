@@ -308,6 +308,8 @@ class LifecycleItem(models.Model):
     evidence = models.JSONField(default=list, blank=True)
     done_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     done_on = models.DateField(null=True, blank=True)
+    #: the person who carries the duty out (owner_roles says which role should; this names who)
+    owner = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="cloud_duties")
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -315,3 +317,23 @@ class LifecycleItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_id}:{self.duty_id}"
+
+
+class LifecycleEvidence(models.Model):
+    """A file attached to a lifecycle duty as evidence (stored by kijun.core.uploads under a random
+    name; the user's file name is display metadata only)."""
+
+    item = models.ForeignKey(LifecycleItem, on_delete=models.CASCADE, related_name="evidence_files")
+    stored_name = models.CharField(max_length=64)
+    display_name = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    note = models.CharField(max_length=500, blank=True)
+    uploaded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.display_name

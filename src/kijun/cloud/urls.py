@@ -3,6 +3,7 @@
 from django.urls import URLPattern, path
 
 from . import views
+from .duties import views as duty_views
 from .info import views as info_views
 from .ledger import views as ledger_views
 
@@ -11,6 +12,8 @@ urlpatterns: list[URLPattern] = [
     path("register/export/", views.cloud_register_export, name="cloud_register_export"),
     path("register/<int:pk>/", views.cloud_register_detail, name="cloud_register_detail"),
     path("lifecycle/<int:pk>/complete/", views.cloud_lifecycle_complete, name="cloud_lifecycle_complete"),
+    path("lifecycle/<int:pk>/owner/", duty_views.cloud_lifecycle_owner, name="cloud_lifecycle_owner"),
+    path("evidence/<int:pk>/", duty_views.cloud_evidence_download, name="cloud_evidence_download"),
     path("systems/", views.cloud_system_list, name="cloud_system_list"),
     path("systems/export.csv", views.cloud_system_export, name="cloud_system_export"),
     path("systems/import/", ledger_views.cloud_system_import, name="cloud_system_import"),

@@ -25,6 +25,7 @@ from kijun.core.services import ConflictError
 from kijun.core.uploads import UploadError, check_declared_length, iter_file, store
 
 from .approval import ApprovalError
+from .duties.services import add_evidence, evidence_dir, evidence_policy
 from .forms import ApplicationForm, DecisionForm, IsmapUploadForm, SystemForm, WithdrawForm
 from .ledger.services import class_choices, current_standard, suggest_class
 from .ledger.services import export_csv as ledger_csv
@@ -129,21 +130,38 @@ def cloud_register_detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = today()
     items = [{"item": i, "text": i.text_ja if ja else i.text_en, "phase": PHASES.get(i.phase, i.phase),
               "overdue": i.status == "open" and i.due_on is not None and i.due_on < now}
-             for i in entry.lifecycle_items.order_by("status", "due_on", "id")]
+             for i in entry.lifecycle_items.select_related("owner").prefetch_related("evidence_files")
+             .order_by("status", "due_on", "id")]
+    can_manage = acc.has(Perm.CLOUD_MANAGE)
+    people = (acc.scoped(User.objects.filter(is_active=True), Perm.CLOUD_VIEW, "unit").order_by("username")[:500]
+              if can_manage else [])
     return render(request, "cloud/register_detail.html", {
         "entry": entry, "items": items, "overdue": sum(1 for i in items if i["overdue"]),
-        "can_manage": acc.has(Perm.CLOUD_MANAGE)})
+        "can_manage": can_manage, "people": people})
 
 
 @require_POST
 @require_perm(Perm.CLOUD_MANAGE)
 def cloud_lifecycle_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a duty done (text evidence) with an optional evidence file (kijun.core.uploads)."""
     # nosemgrep: kijun-unscoped-queryset-in-view -- checklist of the agency-wide register; CLOUD_MANAGE checked
     item = get_object_or_404(LifecycleItem.objects.all(), pk=pk)
+    policy = evidence_policy()
+    note = request.POST.get("evidence", "")[:500]
     try:
-        complete_item(request.user, item, evidence=request.POST.get("evidence", "")[:500], request=request)  # type: ignore[arg-type]
+        check_declared_length(request.META.get("CONTENT_LENGTH"), policy)
+        upload = request.FILES.get("file")
+        if upload is not None:
+            with upload.open("rb") as fh:
+                stored = store(iter_file(fh), policy, evidence_dir(), upload.name or "")
+            add_evidence(request.user, item, stored, note=note, request=request)  # type: ignore[arg-type]
+        complete_item(request.user, item, evidence=note, request=request)  # type: ignore[arg-type]
+    except UploadError as exc:
+        messages.error(request, _("The file was not accepted: %(reason)s") % {"reason": exc})
     except ApprovalError:
         messages.error(request, _("This item is already done."))
+    except ValueError as exc:
+        messages.error(request, str(exc))
     else:
         messages.success(request, _("Recorded."))
     return redirect("cloud_register_detail", pk=item.entry_id)
