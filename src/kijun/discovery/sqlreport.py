@@ -142,6 +142,7 @@ def sql_report(
         con.register("aliases", pa.table({"name": list(aliases), "alias": list(aliases.values())}))
         user_sql, join = "a.alias", 'LEFT JOIN aliases a ON a.name = p."user"'
     con.execute(_ROLLUP_SQL.format(user=user_sql, join=join))
+    con.execute("DROP TABLE partial")  # memory: the per-host aggregates are in ``hosts`` and ``r`` now
 
     hosts_by_key: dict[str, list[HostUsage]] = defaultdict(list)
     for key, host, n, up, down in con.execute(_TOP_HOSTS_SQL, {"per_app": hosts_per_app}).fetchall():
@@ -168,12 +169,12 @@ def sql_report(
     unknown.sort(key=order)
     name_of = {a.key: a.name_ja for a in [*apps, *unknown]}
 
-    users = _users(con, key_list, {k: matches[k].status for k in key_list}, name_of, fmt)
     ips = [
         IpUsage(ip, int(n), int(a), int(u))
         for ip, n, a, u in con.execute(_IPS_SQL, {"top": top_n}).fetchall()
     ]  # fmt: skip
     n_ips, _n_users = con.execute(_COUNT_IPS_SQL).fetchall()[0]
+    users = _users(con, key_list, {k: matches[k].status for k in key_list}, name_of, fmt)
     for name in ("hostmap", "keyinfo", *(("aliases",) if aliases is not None else ())):
         con.unregister(name)
     unsanctioned = [a.key for a in apps if a.status == "unsanctioned"]
@@ -221,6 +222,7 @@ def _users(
     con.execute(_USER_IDS_SQL)
     names = [u for (u,) in con.execute('SELECT "user" FROM uid ORDER BY id').fetchall()]
     con.execute(_USER_APPS_SQL)
+    con.execute("DROP TABLE r")  # memory: only the drill-down is still needed
     _uid, kids, ns, ups, downs, firsts, lasts = _columns(con, _USER_ROWS_SQL)
     row_names = [name_of[k] for k in keys]
     row_status = [status_of[k] for k in keys]
