@@ -46,7 +46,7 @@ def test_assign_owner_and_notice_to_the_owner(demo) -> None:  # type: ignore[no-
     assert item.owner == staff and item.version == 2
     assert AuditEntry.objects.get(action="cloud.lifecycle.assign").after["owner_name"] == "staff"
     page = admin.get(reverse("cloud_register_detail", kwargs={"pk": item.entry_id})).content.decode()
-    assert "職員 五月" in page
+    assert "職員 五月" in page and "クラウドサービス管理者" in page and "cloud_service_administrator" not in page
     lifecycle_overdue_notices()
     assert Notification.objects.filter(user=staff, key__startswith="cloud-duty:").count() == 1
     assert admin.post(url, {"owner": ""}).status_code == 302

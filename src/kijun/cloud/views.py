@@ -20,7 +20,7 @@ from kijun.core.decorators import require_perm
 from kijun.core.incompatible import IncompatibleRolesError
 from kijun.core.models import User
 from kijun.core.permissions import access_for
-from kijun.core.roles import Perm
+from kijun.core.roles import ROLE_BY_CODE, Perm
 from kijun.core.services import ConflictError
 from kijun.core.uploads import UploadError, check_declared_length, iter_file, store
 
@@ -128,7 +128,12 @@ def cloud_register_detail(request: HttpRequest, pk: int) -> HttpResponse:
     entry = get_object_or_404(RegisterEntry.objects.all(), pk=pk)
     ja = _lang().startswith("ja")
     now = today()
+    def role_name(code: str) -> str:
+        r = ROLE_BY_CODE.get(code)
+        return code if r is None else (r.name_ja if ja else r.name_en)
+
     items = [{"item": i, "text": i.text_ja if ja else i.text_en, "phase": PHASES.get(i.phase, i.phase),
+              "roles": [role_name(c) for c in i.owner_roles],
               "overdue": i.status == "open" and i.due_on is not None and i.due_on < now}
              for i in entry.lifecycle_items.select_related("owner").prefetch_related("evidence_files")
              .order_by("status", "due_on", "id")]
