@@ -156,7 +156,12 @@ def test_nginx_auth_request_end_to_end(stack: tuple[str, str], tmp_path: Path) -
     status, _, _ = _get(f"{web}/reports/q3.html", _headers("pc-good", GOOD))
     assert status == 403  # same device, same (stale) PEP headers: the PDP remembers the alert
 
-    lines = [json.loads(x) for x in (tmp_path / "decisions.jsonl").read_text().splitlines()]
+    # The PDP writes decision logs off the request path (DeferredSink): wait briefly for the fourth line.
+    log = tmp_path / "decisions.jsonl"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(log.read_text().splitlines()) < 4:
+        time.sleep(0.05)
+    lines = [json.loads(x) for x in log.read_text().splitlines()]
     assert [rec["result"]["decision"] for rec in lines] == ["allow", "deny", "step_up", "deny"]
     assert lines[-1]["result"]["determining_policies"] == ["deny_edr_alert"]
 

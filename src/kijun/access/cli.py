@@ -195,8 +195,19 @@ def serve(
     ] = None,
     webhook: Annotated[str | None, typer.Option(help="URL notified of sessions to revoke / step up.")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="uvicorn worker processes.")] = 1,
+    api_token_file: Annotated[
+        Path | None, typer.Option(help="File with the PDP token (kjp_…) for bundle polling and log shipping.")
+    ] = None,
+    ship_url: Annotated[
+        str | None, typer.Option(help="Ship decision logs to this kijun URL (…/api/v1/access/decision-logs).")
+    ] = None,
+    mask_key_file: Annotated[
+        Path | None, typer.Option(help="Key for hashing user and session ids in decision logs.")
+    ] = None,
 ) -> None:
-    """Run the standalone PDP (reloads the policy on SIGHUP)."""
+    """Run the standalone PDP (reloads the policy on SIGHUP).
+
+    Options left out fall back to KIJUN_ACCESS_* environment variables (see docs/access.md)."""
     import uvicorn
 
     from .server import ENV_PREFIX, app_from_settings, install_sighup_reload
@@ -216,6 +227,13 @@ def serve(
         "SIGNALS_TOKEN_FILE": str(signals_token_file.resolve()) if signals_token_file else "",
         "WEBHOOK": webhook or "",
     }
+    # Only options actually given override the KIJUN_ACCESS_* environment.
+    if api_token_file:
+        settings["API_TOKEN_FILE"] = str(api_token_file.resolve())
+    if ship_url:
+        settings["SHIP_URL"] = ship_url
+    if mask_key_file:
+        settings["MASK_KEY_FILE"] = str(mask_key_file.resolve())
     try:
         app_ = app_from_settings(settings)  # loads and validates here, so errors surface before serving
     except (RuntimeError, OSError, ValueError) as exc:

@@ -32,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from .logqueue import DeferredSink
 from .model import AccessRequest, Decision
 from .pdp import PDP
 from .pep import PepError, PepInput, Unauthenticated, request_from_headers
@@ -257,6 +258,14 @@ def app_from_settings(env: dict[str, str]) -> Starlette:
         sinks.append(shipper)
         closers.append(shipper.close)
     sink: DecisionSink | None = sinks[0] if len(sinks) == 1 else FanoutSink(sinks) if sinks else None
+    if sink is not None:  # build and write log records off the request path (bounded, drops counted)
+        deferred = DeferredSink(sink)
+
+        def drain() -> None:  # before the inner sinks close
+            deferred.flush()
+
+        closers.insert(0, drain)
+        sink = deferred
     notifier = WebhookNotifier(env["WEBHOOK"]) if env.get("WEBHOOK") else None
     pdp = PDP(loader, sink=sink, masking=masking, on_revoke=notifier, log_sample=float(env.get("LOG_SAMPLE", "1")))
     if not pdp.reload():
