@@ -114,3 +114,17 @@ def chromium(demo, live_server, settings):  # type: ignore[no-untyped-def]
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+    _end_idle_live_server_sessions()
+
+
+def _end_idle_live_server_sessions() -> None:
+    """A live-server thread keeps its PostgreSQL session while a keep-alive socket stays idle; such a
+    session would stop the test database from being dropped at the end of the run. End idle sessions of
+    the test database (never this thread's own connection)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND state = 'idle'")
