@@ -63,6 +63,9 @@ class PairResult:
     suppressed: int
     complex_pairs: set[int]  # pairs hit by a vulnerable criterion of an AND / running-on configuration
     complex_cves: set[str]
+    #: "vendor:product" of every criterion in those configurations — the only rows per-host matching
+    #: needs; None when a criterion has a wildcard vendor/product (then every row is needed)
+    complex_products: set[str] | None = None
 
 
 def _nvd_reason(m: NvdMatch, it: InventoryItem) -> dict[str, object]:
@@ -106,6 +109,7 @@ def match_pairs(feed: CompiledFeed, pairs: Iterable[InventoryItem], osv: OsvInde
             hit.cvss = hit.cvss or cvss
 
     hits = criterion_hits(feed, inv)
+    wild = set(feed.wild)
     complex_pairs: set[int] = set()
     complex_cves: set[str] = set()
     seen: set[tuple[int, str, int]] = set()
@@ -152,7 +156,19 @@ def match_pairs(feed: CompiledFeed, pairs: Iterable[InventoryItem], osv: OsvInde
         add(pair_of(jm.item), cve or jm.record.id, cve, "jvn",
             {"jvn": jm.record.id, "version_text": jm.affected.version_text, "range": jm.range.text()},
             jm.record.cvss)
-    return PairResult(list(merged.values()), suppressed, complex_pairs, complex_cves)
+    products: set[str] | None = set()
+    for cfg in feed.configs:
+        if cfg.cve not in complex_cves or cfg.simple:
+            continue
+        for _op, _neg, ids, _vulns in cfg.nodes:
+            for cid in ids:
+                if cid in wild:
+                    products = None
+                    break
+                c = feed.crits[cid].match.cpe
+                if products is not None:
+                    products.add(f"{c.vendor}:{c.product}")
+    return PairResult(list(merged.values()), suppressed, complex_pairs, complex_cves, products)
 
 
 def match_hosts(feed: CompiledFeed, host_items: Iterable[InventoryItem], osv: OsvIndex) -> list[HostHit]:

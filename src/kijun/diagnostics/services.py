@@ -235,7 +235,10 @@ def rematch(*, actor: User | None = None, actor_label: str | None = None, progre
     host_hits = []
     if pr.complex_pairs:
         hids = Installed.objects.filter(software_id__in=pr.complex_pairs).values("host_id")
-        rows = (Installed.objects.filter(host_id__in=hids).exclude(software__cpe="")
+        rows = Installed.objects.filter(host_id__in=hids).exclude(software__cpe="")
+        if pr.complex_products is not None:  # only rows of products the AND configurations name
+            rows = rows.filter(software__product__in=sorted(pr.complex_products))
+        rows = (rows
                 .values_list("software_id", "software__kind", "software__name", "software__version", "software__cpe",
                              "software__ecosystem", "software__package", "host_id"))
         items = [_item(sid, k, n, v, c, e, p, str(h)) for sid, k, n, v, c, e, p, h in rows]
