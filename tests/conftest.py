@@ -47,7 +47,9 @@ def demo(db: None, request: pytest.FixtureRequest) -> dict[str, object]:
     from kijun.core.models import OrgUnit, User
 
     parts = Path(str(request.node.path)).resolve().relative_to(Path(__file__).resolve().parent).parts
-    domains = [parts[0]] if len(parts) > 1 and parts[0] in settings.DOMAIN_APPS else []
+    domains: list[str] | None = [parts[0]] if len(parts) > 1 and parts[0] in settings.DOMAIN_APPS else []
+    if request.node.get_closest_marker("all_demo_data"):
+        domains = None  # cross-domain tests (the permission matrix) see every domain's records
     logins = {d.username: d.password for d in load_demo(domains=domains)}
     return {
         "passwords": logins,

@@ -20,6 +20,9 @@ from kijun.core.models import RoleAssignment, User
 from kijun.core.roles import ROLES, Perm, role
 from tests.matrix import ObjectRef, Route
 
+# Routes of every domain are checked here, against every domain's demo records.
+pytestmark = pytest.mark.all_demo_data
+
 SCOPE = "demo-policy-bureau"     # every matrix user's role scope
 INSIDE = ("demo-policy-planning", "policy-iso")    # a unit and a person inside the scope
 OUTSIDE = ("demo-it-division", "sysowner")         # ... and outside it
