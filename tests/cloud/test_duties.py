@@ -85,3 +85,24 @@ def test_evidence_file_upload_download_and_limits(demo, settings) -> None:  # ty
     # a missing file answers 404, not an error
     (evidence_dir() / ev.stored_name).unlink()
     assert staff.get(reverse("cloud_evidence_download", kwargs={"pk": ev.pk})).status_code == 404
+
+
+def test_reapproval_keeps_owners_and_evidence(demo) -> None:  # type: ignore[no-untyped-def]
+    from kijun.cloud.services import decide_application
+
+    from .web_helpers import make_application
+
+    unit = demo["units"]["demo-policy-planning"]
+    head, staff = demo["users"]["head-iso"], demo["users"]["staff"]
+    first = make_application(demo["users"]["policy-iso"], unit)
+    entry = decide_application(head, first, approve_it=True, administrator="情シス 次郎")
+    assert entry is not None
+    item = entry.lifecycle_items.get(duty_id="access_rights_review")
+    item.owner = staff
+    item.save()
+    LifecycleEvidence.objects.create(item=item, stored_name="f1", display_name="記録.pdf", sha256="0" * 64, size=1)
+    again = make_application(demo["users"]["policy-iso"], unit)
+    decide_application(head, again, approve_it=True, administrator="情シス 次郎")
+    new = entry.lifecycle_items.get(duty_id="access_rights_review")
+    assert new.pk != item.pk and new.application == again
+    assert new.owner == staff and [e.display_name for e in new.evidence_files.all()] == ["記録.pdf"]

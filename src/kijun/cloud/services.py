@@ -40,6 +40,7 @@ from .models import (
     InformationSystem,
     IsmapEntry,
     IsmapImport,
+    LifecycleEvidence,
     LifecycleItem,
     RegisterEntry,
     RestrictionVocabularyDoc,
@@ -339,13 +340,31 @@ def decide_application(actor: User, app: UseApplication, *, approve_it: bool, no
 # ---------------------------------------------------------------- lifecycle checklist
 
 def _replace_checklist(entry: RegisterEntry, app: UseApplication, assessment: Assessment) -> None:
-    """Date the assessment's duties from the approval; a re-approval replaces the open items."""
-    LifecycleItem.objects.filter(entry=entry, status="open").delete()
-    LifecycleItem.objects.bulk_create([
+    """Date the assessment's duties from the approval; a re-approval replaces the open items.
+
+    The person assigned to a duty and its evidence files carry over to the new item of the same
+    duty; an open item with evidence whose duty is no longer required is kept, so no evidence is lost."""
+    old = list(LifecycleItem.objects.filter(entry=entry, status="open"))
+    new = LifecycleItem.objects.bulk_create([
         LifecycleItem(entry=entry, application=app, duty_id=i.duty_id, phase=i.phase, owner_roles=list(i.owner_roles),
                       cites=list(i.cites), text_ja=i.text_ja, text_en=i.text_en, due_kind=i.due_kind,
                       due_on=i.due_on, recurrence_days=i.recurrence_days)
         for i in checklist(assessment.duties, start=today())])
+    by_duty = {i.duty_id: i for i in new}
+    with_files = set(LifecycleEvidence.objects.filter(item__in=old).values_list("item_id", flat=True))
+    keep: list[int] = []
+    for item in old:
+        target = by_duty.get(item.duty_id)
+        if target is None:
+            if item.pk in with_files:
+                keep.append(item.pk)
+            continue
+        if item.owner_id and not target.owner_id:
+            LifecycleItem.objects.filter(pk=target.pk).update(owner_id=item.owner_id)
+            target.owner_id = item.owner_id
+        if item.pk in with_files:
+            LifecycleEvidence.objects.filter(item=item).update(item=target)
+    LifecycleItem.objects.filter(pk__in=[i.pk for i in old if i.pk not in keep]).delete()
 
 
 def complete_item(actor: User, item: LifecycleItem, *, evidence: str, request: HttpRequest | None = None) -> None:
