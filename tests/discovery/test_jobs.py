@@ -169,13 +169,15 @@ def test_bad_time_window_is_a_form_error(login_as, demo, since, until, field) ->
 
 
 def test_bad_time_window_in_the_api(login_as, demo) -> None:  # type: ignore[no-untyped-def]
+    # like unreadable logs, an accepted request with a bad window is a failed scan that says why
     c = login_as("sysowner")
     unit = demo["units"]["demo-policy-planning"].pk
     r = c.post(f"{BASE}/scans?unit_id={unit}&since=2024-05-02&until=2024-05-01", {"logs": [squid_file()]})
-    assert r.status_code == 422 and r.json()["code"] == "invalid_window" and "later" in r.json()["detail"]
+    assert r.status_code == 201 and r.json()["status"] == "failed" and "later than since" in r.json()["error"]
     r = c.post(f"{BASE}/scans?unit_id={unit}&until=soon", {"logs": [squid_file()]})
-    assert r.status_code == 422 and "until" in r.json()["detail"]
-    assert Scan.objects.count() == 0 and upload_files() == []
+    assert r.status_code == 201 and r.json()["error"].startswith("until: bad date/time")
+    assert r.json()["file_names"] == ["access.log"] and upload_files() == []
+    assert AuditEntry.objects.filter(action="discovery.scan", outcome="failure").count() == 2
 
 
 def test_interrupted_scans_are_reaped(login_as, demo) -> None:  # type: ignore[no-untyped-def]

@@ -130,7 +130,9 @@ class DecisionOut(Schema):
 class DecisionIn(Schema):
     scan_id: Annotated[int, Field(ge=1, le=MAX_ID)]
     key: str = Field(..., min_length=1, max_length=300)
-    decision: AppDecision.Decision
+    # a Literal, not the model's enum: an enum becomes a shared OpenAPI component named "Decision",
+    # which another domain's schema of the same name would replace
+    decision: Literal["sanctioned", "prohibited", "under_review", "ignored"]
     reason: str = Field("", max_length=2000)
     version: int | None = Field(None, ge=1, description="the version you saw (optimistic locking)")
 
@@ -173,8 +175,10 @@ def discovery_create_scan(
     acc = need(request, Perm.DISCOVERY_RUN)
     unit = get_object_or_404(acc.units(Perm.DISCOVERY_RUN), pk=unit_id)
     window = _window(since, until)
-    if isinstance(window, Status):
-        return window
+    if isinstance(window, str):  # like unreadable logs: an accepted request that gives a failed scan
+        names = [f.name or "" for f in request.FILES.getlist("logs")] if request.content_type == \
+            "multipart/form-data" else []
+        return Status(201, services.record_failure(request.user, unit, title, names, window, request))
     try:
         policy = store.log_policy()
         check_declared_length(request.META.get("CONTENT_LENGTH"),
@@ -195,33 +199,39 @@ def discovery_create_scan(
     return Status(201, obj)
 
 
-def _window(since: str | None, until: str | None) -> services.Window | Status[Any]:
+def _window(since: str | None, until: str | None) -> services.Window | str:
+    """The scan's time window, or the error message for the failed scan."""
     try:
         return services.Window(*parse_window(since, until, parse_tz(getattr(settings, "KIJUN_DISCOVERY_TZ",
                                                                               "+09:00"))))
     except ValueError as exc:
-        return Status(422, {"detail": str(exc), "code": "invalid_window"})
+        return str(exc)
 
 
 @router.post("/discovery/scans/from-directory", response={201: ScanOut, 409: DuplicateOut, **UPLOAD_ERRORS,
                                                            **ERRORS},
-             summary="Scan files of the server's log directory (KIJUN_DISCOVERY_LOG_DIR) in the background")
+             summary="Scan files of the server's log directory (KIJUN_DISCOVERY_LOG_DIR) in the background",
+             description="404 (code 'not_in_log_dir') for a name that is not a readable file inside the "
+                         "directory (.., absolute paths, symlinks pointing outside); 409 for files already "
+                         "scanned for the unit (unless force); no configured directory, a bad time window or "
+                         "an undetectable format give a stored scan with status 'failed' and its error.")
 def discovery_scan_directory(request: HttpRequest, body: DirectoryScanIn) -> Status[Any]:
     acc = need(request, Perm.DISCOVERY_RUN)
     unit = get_object_or_404(acc.units(Perm.DISCOVERY_RUN), pk=body.unit_id)
     window = _window(body.since, body.until)
-    if isinstance(window, Status):
-        return window
     try:
+        if isinstance(window, str):
+            raise DiscoveryError(window)
         obj = services.submit_directory(request.user, unit, body.files, fmt=body.format, title=body.title,
                                         use_cloud_register=body.register_source == "cloud", window=window,
                                         force=body.force, request=request)
-    except LogDirError as exc:
-        return Status(422, {"detail": str(exc), "code": "not_in_log_dir"})
+    except LogDirError as exc:  # also a traversal attempt: nothing by that name is scannable
+        return Status(404, {"detail": str(exc), "code": "not_in_log_dir"})
     except services.DuplicateScan as exc:
         return Status(409, {"detail": str(exc), "code": "duplicate", "scan_id": exc.existing.pk})
-    except DiscoveryError as exc:
-        return Status(422, {"detail": str(exc), "code": "unreadable"})
+    except DiscoveryError as exc:  # no log directory, bad window, format not detected: a failed scan
+        return Status(201, services.record_failure(request.user, unit, body.title, list(body.files), str(exc),
+                                                   request))
     return Status(201, obj)
 
 
@@ -280,7 +290,7 @@ def discovery_decide(request: HttpRequest, body: DecisionIn) -> Any:
     if row is None:
         return Status(404, {"detail": "no such row in this scan's report", "code": "not_found"})
     try:
-        return store.decide(request.user, scan_obj.unit, body.key, body.decision.value,  # type: ignore[arg-type]
+        return store.decide(request.user, scan_obj.unit, body.key, body.decision,  # type: ignore[arg-type]
                             name=row.get("name_ja") or row.get("name_en") or "", reason=body.reason,
                             scan_obj=scan_obj, request=request, expected_version=body.version)
     except store.ConflictError:

@@ -112,7 +112,7 @@ def submit_uploads(user: User, unit: OrgUnit, logs: Sequence[web.LogUpload], *, 
     except Exception as exc:
         web._cleanup(stored)
         if keep_failure and isinstance(exc, DiscoveryError | UploadRejected):
-            return _failed(user, unit, title, names, str(exc), request)
+            return record_failure(user, unit, title, names, str(exc), request)
         if not isinstance(exc, DuplicateScan):
             audit.record("discovery.scan", "discovery.Scan", "", ", ".join(names)[:300], actor=user,
                          request=request, outcome="failure",
@@ -206,8 +206,9 @@ def _check_duplicates(unit: OrgUnit, inputs: list[_Input]) -> None:
         raise DuplicateScan(hits[0].scan, names)
 
 
-def _failed(user: User, unit: OrgUnit, title: str, names: list[str], error: str,
-            request: HttpRequest | None) -> Scan:
+def record_failure(user: User, unit: OrgUnit, title: str, names: list[str], error: str,
+                   request: HttpRequest | None) -> Scan:
+    """A request that was accepted but cannot be scanned (API): a failed scan saying why, audited."""
     with transaction.atomic():
         obj = Scan.objects.create(unit=unit, created_by=user, title=title[:200], status=Scan.Status.FAILED,
                                   file_names=names, error=error[:2000], report={}, finished_at=timezone.now())
