@@ -15,9 +15,11 @@ def list_jobs() -> None:
     from .main import django_setup
 
     django_setup()
-    from ..core.jobs import JOBS
+    from ..core.jobs import registry
 
-    for job in JOBS.values():
+    jobs = registry()
+
+    for job in jobs.values():
         typer.echo(f"{job.name}\tevery {job.interval_minutes} min\t{job.description}")
 
 
@@ -27,12 +29,14 @@ def run(name: Annotated[str | None, typer.Argument(help="Job name; all jobs when
     from .main import django_setup, fail
 
     django_setup()
-    from ..core.jobs import JOBS, run_job
+    from ..core.jobs import registry, run_job
 
-    if name is not None and name not in JOBS:
-        raise fail(f"unknown job {name!r}; one of: {', '.join(JOBS)}")
+    jobs = registry()
+
+    if name is not None and name not in jobs:
+        raise fail(f"unknown job {name!r}; one of: {', '.join(jobs)}")
     failed = False
-    for n in [name] if name else list(JOBS):
+    for n in [name] if name else list(jobs):
         r = run_job(n)
         typer.echo(f"{n}: {'ok' if r.ok else 'FAILED'} — {r.summary}")
         failed |= not r.ok

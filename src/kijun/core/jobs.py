@@ -77,24 +77,29 @@ JOBS: dict[str, Job] = {j.name: j for j in (
 )}
 
 
-def _add_domain_jobs() -> None:
-    """Add ``JOBS`` (a tuple of :class:`Job`) from each domain app's ``jobs`` module.
+_domains_loaded = False
 
-    Runs after ``Job`` and ``notify`` exist, so a domain module may import them from here.
+
+def registry() -> dict[str, Job]:
+    """Every job: the core's plus ``JOBS`` (a tuple of :class:`Job`) from each domain app's ``jobs`` module.
+
+    Loaded on first use, not at import, so a domain's jobs module can import ``Job`` and ``notify`` from
+    here in any import order (no circular import).
     """
-    for domain in settings.DOMAIN_APPS:
-        if find_spec(f"kijun.{domain}.jobs") is not None:
-            for job in import_module(f"kijun.{domain}.jobs").JOBS:
-                if job.name in JOBS:
-                    raise RuntimeError(f"duplicate job name {job.name!r} in kijun.{domain}.jobs")
-                JOBS[job.name] = job
-
-
-_add_domain_jobs()
+    global _domains_loaded
+    if not _domains_loaded:
+        for domain in settings.DOMAIN_APPS:
+            if find_spec(f"kijun.{domain}.jobs") is not None:
+                for job in import_module(f"kijun.{domain}.jobs").JOBS:
+                    if job.name in JOBS and JOBS[job.name] is not job:
+                        raise RuntimeError(f"duplicate job name {job.name!r} in kijun.{domain}.jobs")
+                    JOBS[job.name] = job
+        _domains_loaded = True
+    return JOBS
 
 
 def run_job(name: str) -> JobRun:
-    job = JOBS[name]
+    job = registry()[name]
     run = JobRun.objects.create(name=name, started_at=timezone.now())
     try:
         run.summary = job.func()
@@ -109,7 +114,7 @@ def run_job(name: str) -> JobRun:
 
 def due_jobs(now: dt.datetime) -> list[str]:
     due = []
-    for name, job in JOBS.items():
+    for name, job in registry().items():
         last = JobRun.objects.filter(name=name).order_by("-started_at").first()
         if last is None or now - last.started_at >= dt.timedelta(minutes=job.interval_minutes):
             due.append(name)
