@@ -101,7 +101,8 @@ class DirectoryScanIn(Schema):
     since: str | None = Field(None, max_length=40, description="ISO 8601, inclusive")
     until: str | None = Field(None, max_length=40, description="ISO 8601, exclusive; a bare date includes that day")
     register_source: Literal["none", "cloud"] = "none"
-    force: bool = Field(False, description="scan even if the same files were scanned for this unit before")
+    force: Annotated[bool, Field(strict=True)] = Field(
+        False, description="scan even if the same files were scanned for this unit before")
 
 
 class DuplicateOut(Schema):
@@ -231,7 +232,7 @@ def discovery_scan_directory(request: HttpRequest, body: DirectoryScanIn) -> Sta
         return Status(409, {"detail": str(exc), "code": "duplicate", "scan_id": exc.existing.pk})
     except DiscoveryError as exc:  # no log directory, bad window, format not detected: a failed scan
         return Status(201, services.record_failure(request.user, unit, body.title, list(body.files), str(exc),
-                                                   request))
+                                                   request, source=Scan.Source.DIRECTORY))
     return Status(201, obj)
 
 

@@ -207,11 +207,12 @@ def _check_duplicates(unit: OrgUnit, inputs: list[_Input]) -> None:
 
 
 def record_failure(user: User, unit: OrgUnit, title: str, names: list[str], error: str,
-                   request: HttpRequest | None) -> Scan:
+                   request: HttpRequest | None, source: str = Scan.Source.UPLOAD) -> Scan:
     """A request that was accepted but cannot be scanned (API): a failed scan saying why, audited."""
     with transaction.atomic():
         obj = Scan.objects.create(unit=unit, created_by=user, title=title[:200], status=Scan.Status.FAILED,
-                                  file_names=names, error=error[:2000], report={}, finished_at=timezone.now())
+                                  source=source, file_names=[n[:300] for n in names[:50]], error=error[:2000],
+                                  report={}, finished_at=timezone.now())
         audit.record("discovery.scan", "discovery.Scan", obj.pk, obj.label(), actor=user, request=request,
                      outcome="failure", after={"unit": unit.pk, "files": names, "error": error[:500]})
     return obj
