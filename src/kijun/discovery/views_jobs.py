@@ -65,7 +65,7 @@ def discovery_files(request: HttpRequest) -> HttpResponse:
             d = form.cleaned_data
             try:
                 obj = services.submit_directory(
-                    request.user, d["unit"], chosen, fmt=d["format"], title=d["title"],  # type: ignore[arg-type]
+                    request.user, d["unit"], chosen, fmt=d["format"], title=d["title"],
                     use_cloud_register=d["register_source"] == "cloud", window=services.Window(*d["window"]),
                     force=d["rescan"], request=request)
             except LogDirError as exc:
