@@ -70,7 +70,12 @@ class DuckDBAggregator:
         self.matcher = matcher
         self.batch_size = batch_size
         spill = str(Path(tempfile.gettempdir()) / "kijun-discovery-duckdb")
-        self.con = duckdb.connect(":memory:", config={"memory_limit": memory_limit, "temp_directory": spill})
+        # no statement here relies on insertion order (every ordered read says ORDER BY): letting
+        # DuckDB drop it saves memory and lets parallel inserts run unordered
+        self.con = duckdb.connect(
+            ":memory:",
+            config={"memory_limit": memory_limit, "temp_directory": spill, "preserve_insertion_order": False},
+        )
         self.con.execute(_PARTIAL_DDL)
         self._buf: list[LogEvent] = []
         self._since_compact = 0
