@@ -29,9 +29,10 @@ class Point:
 
 
 def _nice_max(v: int) -> int:
-    for step in (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000):
-        if v <= step:
-            return step
+    """A top of the y axis divisible by 4 (five gridlines with whole numbers)."""
+    for top in (4, 8, 12, 20, 40, 60, 100, 200, 400, 600, 1000, 2000, 4000, 6000, 10000, 20000, 40000, 100000):
+        if v <= top:
+            return top
     return ((v // 100000) + 1) * 100000
 
 
@@ -42,7 +43,8 @@ def trend_svg(points: Sequence[Point], labels: dict[str, str], *, width: int = 7
     pw, ph = width - left - right, height - top - bottom
     ymax = _nice_max(max([p.total for p in points] + [p.overdue for p in points] + [1]))
     n = max(len(points), 1)
-    bw = pw / n
+    slot = pw / n
+    bw = min(slot, 28.0)  # a few days must not turn into slabs
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}" class="chart" data-testid="trend-chart">', f"<title>{escape(title)}</title>"]
     for i in range(5):
@@ -51,7 +53,7 @@ def trend_svg(points: Sequence[Point], labels: dict[str, str], *, width: int = 7
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#ddd"/>'
                      f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="#555">{v}</text>')
     for i, p in enumerate(points):
-        x = left + i * bw
+        x = left + i * slot + (slot - bw) / 2
         y = top + ph
         for key, colour in SERIES:
             v = int(getattr(p, key))
@@ -64,7 +66,7 @@ def trend_svg(points: Sequence[Point], labels: dict[str, str], *, width: int = 7
             parts.append(f'<text x="{x + bw / 2:.1f}" y="{height - bottom + 14}" font-size="10" text-anchor="middle" '
                          f'fill="#555">{escape(p.day[5:])}</text>')
     if points:
-        pts = " ".join(f"{left + (i + 0.5) * bw:.1f},{top + ph - ph * p.overdue / ymax:.1f}" for i, p in enumerate(points))
+        pts = " ".join(f"{left + (i + 0.5) * slot:.1f},{top + ph - ph * p.overdue / ymax:.1f}" for i, p in enumerate(points))
         parts.append(f'<polyline points="{pts}" fill="none" stroke="#000" stroke-width="2" stroke-dasharray="4 3">'
                      f'<title>{escape(labels.get("overdue", "overdue"))}</title></polyline>')
     lx = left
