@@ -24,6 +24,7 @@ from kijun.core.roles import Perm
 
 from .charts import Point, trend_svg
 from .models import (
+    MISSIONS,
     OUTCOME_NAME,
     OUTCOMES,
     Finding,
@@ -141,7 +142,7 @@ def diagnostics_vuln_detail(request: HttpRequest, vuln_id: str) -> HttpResponse:
     rems = scoped(request, Remediation).filter(vuln=vuln).select_related("host", "system", "owner")
     return show(request, "diagnostics/vuln_detail.html", {
         "vuln": vuln, "page": page, "versions": versions[:100], "remediations": rems[:200], "today": today(),
-        "outcomes": [(m, OUTCOME_NAME[getattr(vuln, f"outcome_{m}")]) for m in ("low", "medium", "high")],
+        "outcomes": [(label, OUTCOME_NAME[getattr(vuln, f"outcome_{m}")]) for m, label in MISSIONS],
         "nvd_url": f"https://nvd.nist.gov/vuln/detail/{vuln.cve_id}" if vuln.cve_id else "",
     })
 
