@@ -263,7 +263,7 @@ def _scan(
             if opened is not None:
                 opened.close()
         all_stats.append(stats)
-    if type(agg).__name__ == "DuckDBAggregator":
+    if _is_duckdb(agg):
         return _sql_report(agg, matcher, cat, all_stats, opts, register, now)
     rollup = agg.result()
     if opts.pseudonymise_key:
@@ -279,6 +279,11 @@ def _scan(
         pseudonymised=bool(opts.pseudonymise_key),
         top_n=opts.top_n,
     )
+
+
+def _is_duckdb(agg: Aggregator) -> bool:
+    """The duckdb aggregator, without importing duckdb for the python backend."""
+    return type(agg).__module__ == "kijun.discovery.duck"
 
 
 def _sql_report(
@@ -315,7 +320,7 @@ def _sql_path(item: LogInput, opened: OpenedLog | None, parser: Parser, agg: Agg
     """SQL parsing applies to uncompressed UTF-8 files of a supported format (duckdb backend)."""
     if opened is None or opened.compressed or opened.encoding not in ("utf-8", "utf-8-sig"):
         return False
-    if not isinstance(item.source, str | os.PathLike) or type(agg).__name__ != "DuckDBAggregator":
+    if not isinstance(item.source, str | os.PathLike) or not _is_duckdb(agg):
         return False
     from kijun.discovery import sqlparse
 

@@ -14,6 +14,7 @@ ended is marked failed by ``reap_stale``.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -33,7 +34,7 @@ from kijun.core.uploads import StoredUpload, UploadRejected, store
 
 from . import store as web
 from .engine import LogInput, ScanProgress, detect, scan
-from .logdir import LogDirError, LogFile, resolve
+from .logdir import LogDirError, LogFile, list_files, resolve
 from .model import DiscoveryError
 from .models import Scan, ScanFile
 from .register import Register, load_register
@@ -74,8 +75,6 @@ class _Input:
 
 def log_dir() -> str | None:
     """The administrator's log directory (setting or environment ``KIJUN_DISCOVERY_LOG_DIR``)."""
-    import os
-
     value = getattr(settings, "KIJUN_DISCOVERY_LOG_DIR", None) or os.environ.get("KIJUN_DISCOVERY_LOG_DIR", "")
     return str(value) or None
 
@@ -378,6 +377,5 @@ def progress(obj: Scan) -> dict[str, Any]:
 
 
 def listing(directory: str) -> list[LogFile]:
-    from .logdir import list_files
-
+    """The files a person may pick from the log directory (see ``logdir.list_files``)."""
     return list_files(directory)
