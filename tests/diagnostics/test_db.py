@@ -328,7 +328,7 @@ def test_cli_sync_ingest_rematch(tmp_path: Path, demo) -> None:  # type: ignore[
 
 
 def test_overdue_job_reopens_expired_exceptions_and_notifies(tmp_path: Path, demo) -> None:  # type: ignore[no-untyped-def]
-    from kijun.core.jobs import JOBS
+    from kijun.core.jobs import registry
     from kijun.core.models import Notification
 
     load_all(tmp_path, demo["units"]["demo-it-division"])
@@ -338,9 +338,9 @@ def test_overdue_job_reopens_expired_exceptions_and_notifies(tmp_path: Path, dem
     expired = Remediation.objects.get(vuln__vuln_id="CVE-2099-0004")
     Remediation.objects.filter(pk=expired.pk).update(status="risk_accepted",
                                                      exception_expires=today() - dt.timedelta(days=1))
-    summary = JOBS["vuln-remediation-overdue"].func()
+    summary = registry()["vuln-remediation-overdue"].func()
     assert "reopened 1" in summary and "sent 1" in summary
     assert Remediation.objects.get(pk=expired.pk).status == "open"
     assert Notification.objects.filter(user=csirt, key__startswith=f"vuln-overdue:{late.pk}:").count() == 1
-    assert "sent 0" in JOBS["vuln-remediation-overdue"].func()  # once per record and due date
+    assert "sent 0" in registry()["vuln-remediation-overdue"].func()  # once per record and due date
     assert TrendPoint.objects.filter(day=today()).exists()
