@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import positive_data_acceptance
 
 from kijun.web.api import api
 from kijun.web.wsgi import application
@@ -36,4 +37,7 @@ def token(demo):  # type: ignore[no-untyped-def]
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
 def test_api_conforms_and_never_errors(case, token) -> None:  # type: ignore[no-untyped-def]
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+    # positive_data_acceptance is left out: schema-valid input may still fail domain validation that OpenAPI
+    # cannot express (YAML and spreadsheet contents, cross-field rules); those answers are documented 422s
+    # with a {detail, code} body, and every conformance check below still applies to them.
+    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, excluded_checks=[positive_data_acceptance])

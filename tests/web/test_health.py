@@ -38,3 +38,11 @@ def test_readyz_is_503_without_detail_when_the_database_fails(client: Client) ->
 
 def test_probes_refuse_other_methods(client: Client) -> None:
     assert client.post("/healthz").status_code == 405
+
+
+def test_unrouted_api_paths_answer_json_404(client: Client) -> None:
+    resp = client.get("/api/v1/cloud/systems/not-a-number")
+    assert resp.status_code == 404
+    assert resp.json() == {"detail": "not found", "code": "not_found"}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")

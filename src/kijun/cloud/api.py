@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from kijun.core.api import ERRORS, BodyId, ErrorOut, PathId, need
+from kijun.core.api import ERRORS, BodyId, ErrorOut, PathId, Version, need
 from kijun.core.roles import Perm
 from kijun.web.pagination import Paging
 
@@ -122,7 +122,7 @@ class ApplicationIn(Schema):
 
 class WithdrawIn(Schema):
     reason: str = Field("", max_length=2000)
-    version: int | None = None
+    version: Version | None = None
 
 
 class DecisionIn(Schema):
@@ -131,7 +131,7 @@ class DecisionIn(Schema):
     exception_reference: str = Field("", max_length=100)
     review_note: str = Field("", max_length=2000)
     note: str = Field("", max_length=2000)
-    version: int | None = None
+    version: Version | None = None
 
 
 class RegisterOut(Schema):

@@ -32,6 +32,12 @@ router = Router(tags=["core"])
 MAX_ID = 2**63 - 1
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+#: OpenAPI for an operation answering a spreadsheet (CSV or XLSX) instead of JSON.
+SHEET_EXPORT_DOC: dict[str, Any] = {"responses": {200: {"description": "CSV (UTF-8 with BOM) or XLSX", "content": {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}}}
+#: An optimistic-lock version read from an earlier response: a JSON integer only (``false`` is not 0).
+Version = Annotated[int, Field(strict=True, ge=0, le=MAX_ID)]
 
 
 class ErrorOut(Schema):

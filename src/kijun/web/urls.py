@@ -60,3 +60,6 @@ urlpatterns += _domain_pages()
 
 if settings.OIDC_ENABLED:
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
+
+handler404 = "kijun.web.errors.page_not_found"
+handler500 = "kijun.web.errors.server_error"

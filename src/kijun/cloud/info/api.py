@@ -17,10 +17,11 @@ from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from ninja.responses import Status
+from pydantic import ConfigDict
 
 from kijun.classification.guide import GuideError, GuideResult
 from kijun.classification.restrictions import VocabularyError
-from kijun.core.api import ERRORS, BodyId, ErrorOut, PathId, need
+from kijun.core.api import ERRORS, SHEET_EXPORT_DOC, BodyId, ErrorOut, PathId, Version, need
 from kijun.core.roles import Perm
 from kijun.core.uploads import UploadError, check_declared_length, iter_file, store
 from kijun.web.pagination import Paging
@@ -88,6 +89,8 @@ class AssetOut(Schema):
 
 
 class AssetIn(Schema):
+    model_config = ConfigDict(strict=True)  # JSON types as documented: no 0→false, false→0
+
     code: str = Field(..., min_length=1, max_length=64, pattern=r"^[-a-zA-Z0-9_]+$")
     name: str = Field(..., min_length=1, max_length=200)
     description: str = Field("", max_length=5000)
@@ -99,7 +102,7 @@ class AssetIn(Schema):
                                              description="codes, Japanese or English names of the vocabulary")
     restriction_conditions: str = Field("", max_length=5000)
     system_ids: list[BodyId] = Field(default_factory=list, max_length=200)
-    version: int | None = Field(None, description="the version you read (updates): 409 when it changed")
+    version: Version | None = Field(None, description="the version you read (updates): 409 when it changed")
 
 
 class AssetFilter(Schema):
@@ -129,7 +132,8 @@ def cloud_list_assets(request: HttpRequest, filters: Query[AssetFilter]) -> Any:
     return search(_scoped(request, Perm.CLOUD_VIEW), filters.dict())
 
 
-@router.get("/cloud/assets/export", response={200: str, **ERRORS}, summary="The asset list as CSV or XLSX")
+@router.get("/cloud/assets/export", response={200: str, **ERRORS}, openapi_extra=SHEET_EXPORT_DOC,
+            summary="The asset list as CSV or XLSX")
 def cloud_export_assets(request: HttpRequest, filters: Query[AssetExportFilter]) -> HttpResponse:
     qs = search(_scoped(request, Perm.CLOUD_VIEW), filters.dict())
     if filters.format == "xlsx":
@@ -184,8 +188,10 @@ def cloud_update_asset(request: HttpRequest, asset_id: PathId, body: AssetIn) ->
 # ---------------------------------------------------------------- guided classification
 
 class GuideIn(Schema):
-    answers: dict[str, bool] = Field(default_factory=dict, description="question id → yes (true) / no (false)")
-    version: int | None = None
+    model_config = ConfigDict(strict=True)  # JSON types as documented: no 0→false, false→0
+
+    answers: dict[str, bool] = Field(..., description="question id → yes (true) / no (false); {} to start")
+    version: Version | None = None
 
 
 class GuideStepOut(Schema):
@@ -268,8 +274,10 @@ class VocabularyOut(Schema):
 
 
 class VocabularyIn(Schema):
+    model_config = ConfigDict(strict=True)  # JSON types as documented: no 0→false, false→0
+
     text: str = Field(..., min_length=1, max_length=50000)
-    version: int | None = None
+    version: Version | None = None
 
 
 def _vocabulary_out() -> dict[str, Any]:

@@ -11,9 +11,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
+from pydantic import ConfigDict
 
 from kijun.classification.system_class import SystemClassError
-from kijun.core.api import ERRORS, BodyId, ErrorOut, need
+from kijun.core.api import ERRORS, SHEET_EXPORT_DOC, BodyId, ErrorOut, Version, need
 from kijun.core.models import User
 from kijun.core.roles import Perm
 from kijun.core.uploads import UploadError
@@ -72,8 +73,10 @@ class StandardOut(Schema):
 
 
 class StandardIn(Schema):
+    model_config = ConfigDict(strict=True)  # JSON types as documented: no 0→false, false→0
+
     text: str = Field(..., min_length=1, max_length=50000)
-    version: int | None = None
+    version: Version | None = None
 
 
 def _standard_out() -> dict[str, Any]:
@@ -102,7 +105,8 @@ def cloud_put_standard(request: HttpRequest, body: StandardIn) -> Status[Any]:
     return Status(200, _standard_out())
 
 
-@router.get("/cloud/systems/export", response={200: str, **ERRORS}, summary="The ledger in your scope as CSV or XLSX")
+@router.get("/cloud/systems/export", response={200: str, **ERRORS}, openapi_extra=SHEET_EXPORT_DOC,
+            summary="The ledger in your scope as CSV or XLSX")
 def cloud_export_systems(request: HttpRequest, format: Literal["csv", "xlsx"] = "csv") -> HttpResponse:
     acc = need(request, Perm.CLOUD_VIEW)
     qs = acc.scoped(InformationSystem.objects.all(), Perm.CLOUD_VIEW, "org_unit")
@@ -127,6 +131,8 @@ def cloud_import_systems(request: HttpRequest, file: File[UploadedFile]) -> Stat
 
 
 class SystemIn(Schema):
+    model_config = ConfigDict(strict=True)  # JSON types as documented: no 0→false, false→0
+
     code: str = Field(..., min_length=1, max_length=64, pattern=r"^[-a-zA-Z0-9_]+$")
     name: str = Field(..., min_length=1, max_length=200)
     org_unit_id: BodyId
@@ -138,7 +144,7 @@ class SystemIn(Schema):
     business_impact: Literal["low", "medium", "high"] = "low"
     internet_facing: bool = False
     citizen_facing: bool = False
-    version: int | None = None
+    version: Version | None = None
 
 
 def save_system_from(request: HttpRequest, system: InformationSystem, body: SystemIn) -> Status[Any]:
