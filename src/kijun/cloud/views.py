@@ -262,7 +262,8 @@ def _application_form(request: HttpRequest, initial: dict[str, object] | None = 
 
 
 def _prefill(request: HttpRequest) -> dict[str, object]:
-    """?asset=<id> (from an asset page) or ?system=<id> (its linked assets) pre-select the information."""
+    """?asset=<id> (from an asset page) or ?system=<id> (its linked assets) pre-select the information;
+    ?service=<name> (from a shadow-IT report) fills in the service."""
     acc = access_for(request.user)
     assets = acc.scoped(InformationAsset.objects.all(), Perm.CLOUD_VIEW, "org_unit")
     initial: dict[str, object] = {}
@@ -274,6 +275,9 @@ def _prefill(request: HttpRequest) -> dict[str, object]:
         if system is not None:
             initial["system"] = system.pk
             initial["information_assets"] = list(assets.filter(systems=system).values_list("pk", flat=True))
+    service = request.GET.get("service", "").strip()
+    if service:  # "start a use application" from a shadow-IT report names the discovered service
+        initial["service_name"] = service[:200]
     units = acc.units(Perm.CLOUD_APPLY)
     unit = getattr(request.user, "unit", None)
     if unit is not None and units.filter(pk=unit.pk).exists():
