@@ -52,7 +52,7 @@ def _require_postgres() -> None:
 def grant_app_role(role: str) -> list[str]:
     """Run :func:`grant_statements` as the current (owner) connection; return what was executed."""
     _require_postgres()
-    with connection.cursor() as cur:
+    with connection.cursor() as cur:  # nosemgrep: kijun-raw-sql -- role catalogue queries and GRANTs (ops CLI, not a request path); names validated
         cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
         if cur.fetchone() is None:
             raise RoleError(f"role {role!r} does not exist; create it first: CREATE ROLE {role} LOGIN PASSWORD '…'")
@@ -74,7 +74,7 @@ def role_problems() -> list[str]:
     """Why the current connection has more power than the app should (empty when least-privilege)."""
     if connection.vendor != "postgresql":
         return []
-    with connection.cursor() as cur:
+    with connection.cursor() as cur:  # nosemgrep: kijun-raw-sql -- role catalogue queries and GRANTs (ops CLI, not a request path); names validated
         cur.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
         user, superuser = cur.fetchone() or ("?", False)
         cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY(%s) "

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
@@ -89,12 +89,19 @@ def diagnostics_hosts(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     if q:
         hosts = hosts.filter(Q(name__icontains=q) | Q(os_name__icontains=q) | Q(system__name__icontains=q))
-    # nosemgrep: kijun-unscoped-queryset-in-view -- correlated count for hosts already scoped above
-    installed = Installed.objects.filter(host=OuterRef("pk")).values("host").annotate(n=Count("id")).values("n")
-    hosts = hosts.annotate(n_findings=Count("findings", distinct=True), top=Max("findings__outcome"),
-                           n_installed=Subquery(installed[:1]))
     page = Paginator(hosts.order_by("name", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Counts for this page's hosts only: annotating the whole (10,000-host) queryset before paging made
+    # the database group every host on every page view.
+    ids = [h.pk for h in page]
+    # nosemgrep: kijun-unscoped-queryset-in-view -- restricted to the ids of hosts already scoped above
+    stats = {r["host"]: r for r in Finding.objects.filter(host_id__in=ids).values("host").annotate(
+        n=Count("id"), top=Max("outcome"))}
+    # nosemgrep: kijun-unscoped-queryset-in-view -- restricted to the ids of hosts already scoped above
+    installed = dict(Installed.objects.filter(host_id__in=ids).values("host").annotate(n=Count("id"))
+                     .values_list("host", "n"))
     for h in page:
+        st = stats.get(h.pk, {})
+        h.n_findings, h.top, h.n_installed = st.get("n", 0), st.get("top"), installed.get(h.pk, 0)
         h.top_name = OUTCOME_NAME.get(h.top) if h.top is not None else ""
     return show(request, "diagnostics/host_list.html", {"page": page, "q": q})
 
