@@ -27,6 +27,7 @@ from kijun.core.uploads import UploadError, check_declared_length, iter_file, st
 from kijun.web.pagination import Paging
 
 from ..models import InformationAsset, InformationSystem
+from ..sheet_import import sheet_policy
 from ..tabular import TableFormatError
 from .services import (
     ImportOutcome,
@@ -43,7 +44,6 @@ from .services import (
     vocabulary,
     vocabulary_doc,
 )
-from .views import sheet_policy
 
 router = Router(tags=["cloud: information classification"])
 

@@ -6,7 +6,6 @@ groups (要機密/要保全/要安定/要保護) are computed by the pure engine
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -21,10 +20,9 @@ from kijun.core.decorators import require_perm
 from kijun.core.permissions import access_for
 from kijun.core.roles import Perm
 from kijun.core.services import ConflictError
-from kijun.core.uploads import UploadError, UploadPolicy, check_declared_length, iter_file, store
 
 from ..models import InformationAsset, InformationSystem
-from ..tabular import TableFormatError
+from ..sheet_import import sheet_import_view
 from .forms import AssetForm, AssetImportForm, VocabularyForm
 from .services import (
     apply_guide,
@@ -43,13 +41,6 @@ from .services import (
 
 PAGE_SIZE = 50
 FILTERS = ("q", "unit", "c", "i", "a", "flag", "restriction", "system")
-
-
-def sheet_policy() -> UploadPolicy:
-    """Ledger and asset lists: CSV text or XLSX, at most KIJUN_CLOUD_SHEET_MAX_BYTES (default 5 MB)."""
-    limit = int(getattr(settings, "KIJUN_CLOUD_SHEET_MAX_BYTES", 5 * 1024 * 1024))
-    return UploadPolicy("spreadsheet", max_bytes=limit, allowed_types=frozenset({"text", "zip"}),
-                        max_unpacked_bytes=100 * 1024 * 1024)
 
 
 def _version(request: HttpRequest) -> int | None:
@@ -150,45 +141,8 @@ def cloud_asset_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
 @require_perm(Perm.INFO_CLASSIFY)
 def cloud_asset_import(request: HttpRequest) -> HttpResponse:
     """CSV/XLSX import: every row is checked; nothing is written when any row is bad."""
-    policy = sheet_policy()
-    ctx: dict[str, object] = {"max_bytes": policy.max_bytes}
-    status = 200
-    if request.method == "POST":
-        try:
-            check_declared_length(request.META.get("CONTENT_LENGTH"), policy)
-        except UploadError as exc:
-            ctx.update(form=AssetImportForm(), upload_error=_("The file is too large (at most %(n)s bytes).")
-                       % {"n": policy.max_bytes})
-            return render(request, "cloud/asset_import.html", ctx, status=exc.status)
-        form = AssetImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                with upload.open("rb") as fh:
-                    stored = store(iter_file(fh), policy, settings.DATA_DIR / "uploads" / "cloud", upload.name)
-                try:
-                    table = parse_assets(stored.path.read_bytes(), stored.display_name or "upload")
-                finally:
-                    stored.path.unlink(missing_ok=True)
-                outcome = import_assets(request.user, table, request=request)  # type: ignore[arg-type]
-            except UploadError as exc:
-                form.add_error("file", str(exc))
-                status = exc.status
-            except TableFormatError as exc:
-                form.add_error("file", str(exc))
-                status = 400
-            else:
-                if outcome.ok:
-                    messages.success(request, _("Imported: %(c)s new, %(u)s updated, %(n)s unchanged.")
-                                     % {"c": len(outcome.created), "u": len(outcome.updated),
-                                        "n": len(outcome.unchanged)})
-                    return redirect("cloud_asset_list")
-                ctx["outcome"] = outcome
-                status = 400
-    else:
-        form = AssetImportForm()
-    ctx["form"] = form
-    return render(request, "cloud/asset_import.html", ctx, status=status)
+    return sheet_import_view(request, form_class=AssetImportForm, template="cloud/asset_import.html",
+                             parse=parse_assets, do_import=import_assets, done_url="cloud_asset_list")
 
 
 # ---------------------------------------------------------------- guided classification

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,11 +12,9 @@ from kijun.core.decorators import require_perm
 from kijun.core.permissions import access_for
 from kijun.core.roles import Perm
 from kijun.core.services import ConflictError
-from kijun.core.uploads import UploadError, check_declared_length, iter_file, store
 
-from ..info.views import sheet_policy
 from ..models import InformationSystem
-from ..tabular import TableFormatError
+from ..sheet_import import sheet_import_view
 from .forms import LedgerImportForm, StandardForm
 from .services import (
     current_standard,
@@ -65,42 +62,5 @@ def cloud_system_standard(request: HttpRequest) -> HttpResponse:
 @require_perm(Perm.CLOUD_MANAGE)
 def cloud_system_import(request: HttpRequest) -> HttpResponse:
     """CSV/XLSX ledger import: every row is checked; nothing is written when any row is bad."""
-    policy = sheet_policy()
-    ctx: dict[str, object] = {"max_bytes": policy.max_bytes}
-    status = 200
-    if request.method == "POST":
-        try:
-            check_declared_length(request.META.get("CONTENT_LENGTH"), policy)
-        except UploadError as exc:
-            ctx.update(form=LedgerImportForm(), upload_error=_("The file is too large (at most %(n)s bytes).")
-                       % {"n": policy.max_bytes})
-            return render(request, "cloud/system_import.html", ctx, status=exc.status)
-        form = LedgerImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                with upload.open("rb") as fh:
-                    stored = store(iter_file(fh), policy, settings.DATA_DIR / "uploads" / "cloud", upload.name)
-                try:
-                    table = parse_ledger(stored.path.read_bytes(), stored.display_name or "upload")
-                finally:
-                    stored.path.unlink(missing_ok=True)
-                outcome = import_ledger(request.user, table, request=request)  # type: ignore[arg-type]
-            except UploadError as exc:
-                form.add_error("file", str(exc))
-                status = exc.status
-            except TableFormatError as exc:
-                form.add_error("file", str(exc))
-                status = 400
-            else:
-                if outcome.ok:
-                    messages.success(request, _("Imported: %(c)s new, %(u)s updated, %(n)s unchanged.")
-                                     % {"c": len(outcome.created), "u": len(outcome.updated),
-                                        "n": len(outcome.unchanged)})
-                    return redirect("cloud_system_list")
-                ctx["outcome"] = outcome
-                status = 400
-    else:
-        form = LedgerImportForm()
-    ctx["form"] = form
-    return render(request, "cloud/system_import.html", ctx, status=status)
+    return sheet_import_view(request, form_class=LedgerImportForm, template="cloud/system_import.html",
+                             parse=parse_ledger, do_import=import_ledger, done_url="cloud_system_list")
