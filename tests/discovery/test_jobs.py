@@ -3,11 +3,13 @@ duplicate submissions, time windows in the form and the API, interrupted scans r
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,9 +29,24 @@ def _form(demo, **extra):  # type: ignore[no-untyped-def]
 
 
 def _wait(pk: int, timeout: float = 60.0) -> Scan:
+    """Wait for the scan's worker thread, then read the row.
+
+    SQLite's in-memory test database uses a shared cache with table locks: a read while the worker
+    holds a write transaction fails at once with "database table is locked" (no busy wait), so reads
+    happen after the thread ends, and a lock met while polling is retried.
+    """
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        obj = Scan.objects.get(pk=pk)
+        for t in threading.enumerate():
+            if t.name == f"kijun-scan-{pk}":
+                t.join(max(0.0, end - time.monotonic()))
+        try:
+            obj = Scan.objects.get(pk=pk)
+        except OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(0.1)
+            continue
         if not obj.active:
             return obj
         time.sleep(0.1)
