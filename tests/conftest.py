@@ -91,6 +91,23 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"kijun database: {settings.DATABASES['default']['ENGINE']} ({os.environ.get('KIJUN_DATABASE_URL', 'sqlite default')})"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_sessions_before_dropping_the_test_database(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """Live-server threads keep a PostgreSQL session while a browser keep-alive socket stays idle, and a
+    session still open when the run ends stops the test database from being dropped. At the very end
+    (no test is running any more), end every other session of the test database. Doing this after each
+    test instead would also kill connections that the next test still uses."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid()")
+
+
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -116,17 +133,3 @@ def chromium(demo, live_server, settings):  # type: ignore[no-untyped-def]
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-    _end_idle_live_server_sessions()
-
-
-def _end_idle_live_server_sessions() -> None:
-    """A live-server thread keeps its PostgreSQL session while a keep-alive socket stays idle; such a
-    session would stop the test database from being dropped at the end of the run. End idle sessions of
-    the test database (never this thread's own connection)."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid() AND state = 'idle'")

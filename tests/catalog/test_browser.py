@@ -18,20 +18,6 @@ from .web_helpers import store_editions
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _drop_idle_live_server_connections():  # type: ignore[no-untyped-def]
-    """The live server closes a thread's database connection only when the browser closes that keep-alive
-    socket; a socket still idle at teardown keeps a PostgreSQL session open and the test database cannot
-    be dropped. End such idle sessions of the test database after each walk (PostgreSQL only)."""
-    yield
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-                        "AND pid <> pg_backend_pid() AND state = 'idle'")
-
-
 def _login(browser, url: str, username: str, password: str):  # type: ignore[no-untyped-def]
     page = browser.new_context(locale="ja-JP", accept_downloads=True).new_page()
     page.set_default_timeout(15000)

@@ -32,8 +32,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
             cur.execute("SELECT 1")
             cur.fetchone()
     except DatabaseError as exc:
-        # A dead connection must not be reused by the next request on this thread.
-        connection.close_if_unusable_or_obsolete()
+        # No close here: Django's request_finished handler drops an unusable connection after the response,
+        # and closing inside a transaction (ATOMIC_REQUESTS, tests) would break it.
         log.warning("readiness check failed: database unavailable (%s)", type(exc).__name__)
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "up"})
