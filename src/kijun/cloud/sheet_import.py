@@ -30,6 +30,18 @@ def sheet_policy() -> UploadPolicy:
                         max_unpacked_bytes=100 * 1024 * 1024)
 
 
+def read_sheet(upload: Any) -> tuple[bytes, str]:
+    """Store an uploaded sheet under the sheet policy (streamed limit, magic bytes, bomb check, random
+    name), read it back and delete it; returns the bytes and the sanitised display name."""
+    policy = sheet_policy()
+    with upload.open("rb") as fh:
+        stored = store(iter_file(fh), policy, settings.DATA_DIR / "uploads" / "cloud", upload.name or "")
+    try:
+        return stored.path.read_bytes(), stored.display_name or "upload"
+    finally:
+        stored.path.unlink(missing_ok=True)
+
+
 def sheet_import_view(request: HttpRequest, *, form_class: type[forms.Form], template: str,
                       parse: Callable[[bytes, str], Table], do_import: Callable[..., Any],
                       done_url: str) -> HttpResponse:
@@ -50,12 +62,7 @@ def sheet_import_view(request: HttpRequest, *, form_class: type[forms.Form], tem
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            with upload.open("rb") as fh:
-                stored = store(iter_file(fh), policy, settings.DATA_DIR / "uploads" / "cloud", upload.name)
-            try:
-                table = parse(stored.path.read_bytes(), stored.display_name or "upload")
-            finally:
-                stored.path.unlink(missing_ok=True)
+            table = parse(*read_sheet(upload))
             outcome = do_import(request.user, table, request=request)
         except UploadError as exc:
             form.add_error("file", str(exc))

@@ -9,7 +9,6 @@ The derived groups are computed on every read and are not accepted as input.
 import datetime as dt
 from typing import Any, Literal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -23,11 +22,11 @@ from kijun.classification.guide import GuideError, GuideResult
 from kijun.classification.restrictions import VocabularyError
 from kijun.core.api import ERRORS, SHEET_EXPORT_DOC, BodyId, ErrorOut, PathId, Version, need
 from kijun.core.roles import Perm
-from kijun.core.uploads import UploadError, check_declared_length, iter_file, store
+from kijun.core.uploads import UploadError, check_declared_length
 from kijun.web.pagination import Paging
 
 from ..models import InformationAsset, InformationSystem
-from ..sheet_import import sheet_policy
+from ..sheet_import import read_sheet, sheet_policy
 from ..tabular import TableFormatError
 from .services import (
     ImportOutcome,
@@ -324,13 +323,8 @@ class ImportOut(Schema):
 
 def read_upload(request: HttpRequest, file: UploadedFile) -> tuple[bytes, str]:
     """Through kijun.core.uploads (declared length, streamed limit, magic bytes, zip bomb check)."""
-    policy = sheet_policy()
-    check_declared_length(request.META.get("CONTENT_LENGTH"), policy)
-    stored = store(iter_file(file), policy, settings.DATA_DIR / "uploads" / "cloud", file.name or "")
-    try:
-        return stored.path.read_bytes(), stored.display_name or "upload"
-    finally:
-        stored.path.unlink(missing_ok=True)
+    check_declared_length(request.META.get("CONTENT_LENGTH"), sheet_policy())
+    return read_sheet(file)
 
 
 IMPORT_RESPONSES: dict[int, Any] = {200: ImportOut, 400: ImportOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut,
