@@ -10,17 +10,15 @@ that gains a query fails the pin — raise a pin only with a reason in the commi
 from __future__ import annotations
 
 import itertools
-from importlib import import_module
-from importlib.util import find_spec
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from kijun.core import audit
 from kijun.core.models import OrgUnit, RoleAssignment, User
+from kijun.core.plugins import domain_modules
 
 pytestmark = pytest.mark.django_db
 
@@ -42,8 +40,7 @@ PINS: dict[str, int] = {
 }
 
 #: Each domain's dashboard cards declare their own query budget (``kijun.<domain>.dashboard.QUERIES``).
-PINS["dashboard"] += sum(import_module(f"kijun.{d}.dashboard").QUERIES for d in settings.DOMAIN_APPS
-                         if find_spec(f"kijun.{d}.dashboard") is not None)
+PINS["dashboard"] += sum(module.QUERIES for _d, module in domain_modules("dashboard"))
 
 #: Newest-first paged lists whose first page is already full with the demo organisation's own entries
 #: (every domain's demo data is audited), so growth changes the rows shown, not their number.

@@ -11,8 +11,6 @@ import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import import_module
-from importlib.util import find_spec
 from pathlib import Path
 
 from django.conf import settings
@@ -20,6 +18,7 @@ from django.db import transaction
 
 from . import audit
 from .models import OrgUnit, RoleAssignment, User
+from .plugins import domain_modules
 
 UNITS: list[tuple[str, str, str, str, str | None]] = [
     # code, name, English name, kind, parent code
@@ -81,10 +80,8 @@ def _load_domain_demos(units: dict[str, OrgUnit], domains: Iterable[str] | None)
     Domains own their demo data so that the core loader never imports domain models; each loader must
     create only what is missing, like this one.
     """
-    wanted = settings.DOMAIN_APPS if domains is None else [d for d in settings.DOMAIN_APPS if d in set(domains)]
-    for domain in wanted:
-        if find_spec(f"kijun.{domain}.demo") is not None:
-            import_module(f"kijun.{domain}.demo").load_demo(units)
+    for _domain, module in domain_modules("demo", domains):
+        module.load_demo(units)
 
 
 def load_demo(domains: Iterable[str] | None = None) -> list[DemoLogin]:

@@ -7,8 +7,6 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import import_module
-from importlib.util import find_spec
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -19,6 +17,7 @@ from django.utils import timezone
 from . import throttle
 from .checkpoints import write_checkpoint
 from .models import ApiToken, JobRun, Notification, User
+from .plugins import domain_modules
 
 log = logging.getLogger("kijun.jobs")
 
@@ -88,12 +87,11 @@ def registry() -> dict[str, Job]:
     """
     global _domains_loaded
     if not _domains_loaded:
-        for domain in settings.DOMAIN_APPS:
-            if find_spec(f"kijun.{domain}.jobs") is not None:
-                for job in import_module(f"kijun.{domain}.jobs").JOBS:
-                    if job.name in JOBS and JOBS[job.name] is not job:
-                        raise RuntimeError(f"duplicate job name {job.name!r} in kijun.{domain}.jobs")
-                    JOBS[job.name] = job
+        for domain, module in domain_modules("jobs"):
+            for job in module.JOBS:
+                if job.name in JOBS and JOBS[job.name] is not job:
+                    raise RuntimeError(f"duplicate job name {job.name!r} in kijun.{domain}.jobs")
+                JOBS[job.name] = job
         _domains_loaded = True
     return JOBS
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from importlib.util import find_spec
-
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -20,6 +16,7 @@ from .forms import PersonForm, RoleAssignmentForm, UnitForm
 from .incompatible import IncompatibleRolesError
 from .models import AuditEntry, Notification, OrgUnit, RoleAssignment, User
 from .permissions import access_for
+from .plugins import domain_modules
 from .roles import ROLE_BY_CODE, Perm
 from .services import ConflictError, grant_role, revoke_role, save_person, save_unit
 
@@ -64,9 +61,8 @@ def _domain_cards(request: HttpRequest) -> list[dict[str, object]]:
     dashboard's pinned budget).
     """
     cards: list[dict[str, object]] = []
-    for domain in settings.DOMAIN_APPS:
-        if find_spec(f"kijun.{domain}.dashboard") is not None:
-            cards.extend(import_module(f"kijun.{domain}.dashboard").cards(request))
+    for _domain, module in domain_modules("dashboard"):
+        cards.extend(module.cards(request))
     return cards
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from importlib import import_module
-from importlib.util import find_spec
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +16,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from ..core.api import router as core_router
 from ..core.incompatible import IncompatibleRolesError
+from ..core.plugins import domain_modules
 from ..core.services import ConflictError, PermissionDeniedError
 from ..core.tokens import authenticate_token
 from .logging import security_event
@@ -117,6 +116,5 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 api.add_router("/", core_router)
 # Every domain app with an ``api.py`` contributes its ``router`` (see settings.DOMAIN_APPS).
-for _domain in settings.DOMAIN_APPS:
-    if find_spec(f"kijun.{_domain}.api") is not None:
-        api.add_router("/", import_module(f"kijun.{_domain}.api").router)
+for _domain, _module in domain_modules("api"):
+    api.add_router("/", _module.router)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.util import find_spec
-
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, include, path
 
@@ -13,6 +11,7 @@ from ..core import views_audit as aud
 from ..core import views_auth as auth
 from ..core import views_health as health
 from ..core import views_org as org
+from ..core.plugins import domain_modules
 from .api import api
 
 urlpatterns = [
@@ -52,8 +51,7 @@ urlpatterns = [
 
 def _domain_pages() -> list[URLPattern | URLResolver]:
     """Mount ``kijun.<domain>.urls`` at ``/<domain>/`` for every domain app that has pages."""
-    return [path(f"{d}/", include(f"kijun.{d}.urls")) for d in settings.DOMAIN_APPS
-            if find_spec(f"kijun.{d}.urls") is not None]
+    return [path(f"{d}/", include(module)) for d, module in domain_modules("urls")]
 
 
 urlpatterns += _domain_pages()
