@@ -204,6 +204,8 @@ NOT_UNTRUSTED = {
     "kijun.cloud.ledger.services": "Django layer: parse_ledger → kijun.cloud.tabular/sheets (target "
                                    "cloud.spreadsheet); parse_standard → classification.system_class "
                                    "(target classification.data_yaml)",
+    "kijun.cloud.sheet_import": "read_sheet only stores the upload through kijun.core.uploads and returns its bytes; "
+                                "parsing is kijun.cloud.tabular/sheets (target cloud.spreadsheet)",
     "kijun.cloud.info.api": "read_upload only applies kijun.core.uploads limits before the services above",
     "kijun.diagnostics.store": "Django layer: parse_files dispatches to the feed parsers (targets diagnostics.*); "
                                "load_feeds reads the database",
