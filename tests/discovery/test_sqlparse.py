@@ -38,6 +38,8 @@ TRICKY: list[bytes] = [
     b"1714525202.000 1 10.1.2.5 TCP_TUNNEL/200 10 CONNECT 203.0.113.9:443 sato H/1 -",
     b"1714525203.000 1 10.1.2.6 NONE_NONE/000 0 NONE error:transaction-end-before-headers - HIER_NONE/- -",
     b"1714525203.000 1 10.1.2.6 TCP_MISS/200 0 NONE http://none.example.com/ - HIER_NONE/- -",
+    b"1714525203.000 1 10.1.2.6 TCP_MISS/200 0 NONEX http://nonex.example.com/ - HIER_NONE/- -",
+    b"1714525203.000 1 10.1.2.6 TCP_MISS/200 0 NON http://non.example.com/ - HIER_NONE/- -",
     b"1714525204.000 1 10.1.2.7 TCP_MISS/200 -1 GET http://negative.example.com/ kato H/1 -",
     b"1714525204.000 1 10.1.2.7 TCP_MISS 12 GET http://noslash.example.com/ kato H/1 -",
     b"1714525204.000 1 10.1.2.7 TCP_MISS/abc 12 GET http://badstatus.example.com/ kato H/1 -",
@@ -167,7 +169,7 @@ _tok = st.text(alphabet=st.sampled_from(list("aZ09._-:/?#@[]+ \t") + ["田", "\x
             st.sampled_from([" ", "  ", "\t"]),
             st.sampled_from(["TCP_MISS/200", "X", "A/B", "/7"]),
             st.sampled_from(["0", "12", "-3", "z"]),
-            st.sampled_from(["GET", "CONNECT", "NONE"]),
+            st.sampled_from(["GET", "CONNECT", "NONE", "NONEX", "NON", "NOME", "xNONE", "NONe"]),
             st.sampled_from(["http://", "https://", "", "ftp://"]),
             _tok,
             st.sampled_from(["", " u1", " -", " u2 H/1 -", " "]),
@@ -184,3 +186,41 @@ def test_random_lines_agree(tmp_path: Path, rows: list[tuple[str, ...]]) -> None
     log = _write(tmp_path / "random.log", [GOOD.encode(), *lines])
     a, b = _both([log], _CATALOG[0], format="squid")
     assert b == a
+
+
+def test_many_python_lines_spool_to_disk_in_order(
+    tmp_path: Path, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines for the Python parser beyond the in-memory spool go to a temporary file and come back
+    in file order, parsed in chunks, with their own line numbers."""
+    monkeypatch.setattr(sqlparse, "SPOOL_MEMORY", 512)
+    monkeypatch.setattr(sqlparse, "PYTHON_CHUNK", 7)
+    monkeypatch.setattr(sqlparse, "BLOCK_BYTES", 1 << 12)
+    log = _write(tmp_path / "access.log", TRICKY * 20)
+    a, b = _both([log], catalog, sample_limit=40)
+    assert b == a
+    samples = b["sources"][0]["malformed_samples"]
+    assert len(samples) == 40 and [s["line"] for s in samples] == sorted(s["line"] for s in samples)
+
+
+def test_progress_is_reported_from_the_callers_thread(tmp_path: Path, catalog: Catalog) -> None:
+    """The background scan writes progress through Django's (thread-bound) DB connection."""
+    import threading
+
+    threads: set[str] = set()
+    log = _write(tmp_path / "access.log", [GOOD.encode()] * 2000)
+    scan([log], catalog=catalog, progress=lambda p: threads.add(threading.current_thread().name), now=NOW)
+    assert threads == {threading.current_thread().name}
+
+
+def test_read_error_fails_the_file(tmp_path: Path, catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kijun.discovery.model import DiscoveryError
+
+    def broken(raw: Any, size: int) -> Any:
+        yield from ()
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(sqlparse, "_blocks", broken)
+    log = _write(tmp_path / "access.log", [GOOD.encode()] * 10)
+    with pytest.raises(DiscoveryError, match="Input/output error"):
+        scan([log], catalog=catalog, now=NOW)

@@ -300,7 +300,7 @@ def _sql_report(
     from kijun.discovery.sqlreport import sql_report
 
     assert isinstance(agg, DuckDBAggregator)
-    agg.flush()
+    agg.flush(final=True)
     aliases = None
     if opts.pseudonymise_key:
         key = opts.pseudonymise_key

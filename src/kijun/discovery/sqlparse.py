@@ -1,4 +1,4 @@
-"""SQL-native parsing: DuckDB parses and pre-aggregates the well-formed lines of a log, Python the rest.
+"""SQL-native parsing: DuckDB parses and aggregates the well-formed lines of a log, Python the rest.
 
 Why: the Python parsers run at ~120k lines per CPU-second, far from the I/O floor; DuckDB's
 vectorised string functions and hash aggregation run on every core. Why not everything in SQL:
@@ -6,24 +6,29 @@ line numbers, malformed-line samples, universal newlines, the CP932 fallback and
 cases of each format must stay *exactly* as the Python parsers define them (golden files).
 
 So each supported format has a strict RE2 ``pattern``: a line it fully matches is one the Python
-parser accepts as an event, and ``events_sql`` computes from it exactly the fields the parser
-would (tested line by line against the parser). Every other line — blank, malformed, skipped,
+parser accepts as an event, and ``columns`` computes from it exactly the fields the parser would
+(tested line by line against the parser). Every other line — blank, malformed, skipped,
 non-ASCII, over-long — goes through the format's own Python parser with its true line number, so
 counts and samples are unchanged. In a real log nearly every line takes the SQL path.
 
-The file is read in binary blocks cut at line ends; Arrow splits each block into lines (C++), and
-DuckDB evaluates ``pattern`` and ``events_sql`` and aggregates per (host, user, source IP) into
-the aggregator's ``partial`` table. A reader thread splits the next block while DuckDB works.
+The pipeline for one file: a reader thread reads binary blocks cut at line ends, Arrow splits
+each block into lines (C++) and decides per line with ``pattern`` (RE2, no GIL held); matching
+lines stream as Arrow record batches into **one** DuckDB ``INSERT … SELECT … GROUP BY`` over the
+whole file (one hash aggregation on every core: no per-block statements, no re-merging of
+per-block partial aggregates), while the other lines are spooled with their line numbers and
+parsed by Python after the statement, in file order.
 """
 
 from __future__ import annotations
 
 import queue
+import struct
+import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -34,9 +39,16 @@ from kijun.discovery.model import LogEvent, MalformedSample, ParseStats
 from kijun.discovery.parsers import Parser
 from kijun.discovery.textio import MAX_LINE
 
-BLOCK_BYTES = 32 * 1024 * 1024
+BLOCK_BYTES = 16 * 1024 * 1024
+SPOOL_MEMORY = 32 * 1024 * 1024
+"""Bytes of lines for the Python parser kept in memory before the spool moves to a temp file."""
+PYTHON_CHUNK = 50_000
+_T = TypeVar("_T")
 
 _FIELD = "[!-~]+"  # one printable-ASCII token: what str.split() yields on such a line, nothing more
+# a token that is not exactly ``NONE`` (RE2 has no look-ahead): Squid's no-request records are
+# parser skips, so they must not reach SQL
+_NOT_NONE = "(?:[!-~]{1,3}|[!-~]{5,}|[!-MO-~][!-~]{3}|N[!-NP-~][!-~]{2}|NO[!-MO-~][!-~]|NON[!-DF-~])"
 _HOST = "[A-Za-z0-9_-][A-Za-z0-9_.-]*"
 # An absolute URL whose authority is a plain host (no user info, no IPv6 brackets) with an optional
 # numeric port, or a bare ``host[:port]`` CONNECT target. For these, ``host_from_url`` reduces to
@@ -52,32 +64,31 @@ _HOST_SQL = (  # the host of a URL matched by _URL: authority before [/?#], port
 class FastFormat:
     """How DuckDB parses one line format.
 
-    ``tokens`` is a SQL expression over ``line`` computed once per line (``p`` below); ``accept``
-    is the predicate (over ``line`` and ``p``) of lines SQL parses — ``$rx`` is ``pattern``;
-    ``columns`` selects ``ts, "user", src_ip, host, bytes_up, bytes_down`` from ``p``.
+    ``pattern`` (RE2, matched against the whole line) selects the lines SQL parses; ``tokens`` is
+    a SQL expression over ``line`` computed once per line (``p`` below); ``columns`` selects
+    ``ts, "user", src_ip, host, bytes_up, bytes_down`` from ``line`` and ``p``.
     """
 
     name: str
     pattern: str
     tokens: str
-    accept: str
     columns: str
 
 
 def _squid_native() -> FastFormat:
     # ts, padded duration, client, code/status (status digits after the first slash, or no
-    # slash), size >= 0, method, URL, then user and anything else. Single spaces after the
-    # duration, no trailing blanks. Method NONE (Squid's no-request record) is a parser skip.
+    # slash), size >= 0, method (not NONE: Squid's no-request record is a parser skip), URL, then
+    # user and anything else. Single spaces after the duration, no trailing blanks.
     # ``p`` holds the tokens after the timestamp, so p[k] is the parser's parts[k].
     pattern = (
         f"[0-9]{{1,10}}\\.[0-9]{{1,9}} +{_FIELD} {_FIELD} (?:[!-.0-~]*/[0-9]{{1,9}}|[!-.0-~]+) "
-        f"[0-9]{{1,18}} {_FIELD} {_URL}(?: {_FIELD})*"
+        f"[0-9]{{1,18}} {_NOT_NONE} {_URL}(?: {_FIELD})*"
     )
     tokens = "string_split(ltrim(substr(line, strpos(line, ' '))), ' ')"
     columns = f"""CAST(substr(line, 1, strpos(line, ' ') - 1) AS DOUBLE) AS ts,
        CASE WHEN len(p) > 6 AND p[7] <> '-' THEN p[7] END AS "user", p[2] AS src_ip,
        {_HOST_SQL.format(u="p[6]")} AS host, CAST(NULL AS BIGINT) AS bytes_up, CAST(p[4] AS BIGINT) AS bytes_down"""
-    return FastFormat("squid", pattern, tokens, "regexp_full_match(line, $rx) AND p[5] <> 'NONE'", columns)
+    return FastFormat("squid", pattern, tokens, columns)
 
 
 FAST_FORMATS: dict[str, FastFormat] = {f.name: f for f in (_squid_native(),)}
@@ -87,13 +98,17 @@ def supports(format_name: str) -> bool:
     return format_name in FAST_FORMATS
 
 
+_EVENTS_SQL = "SELECT {columns} FROM (SELECT line, {tokens} AS p FROM lines_stream)"
+_INSERT_SQL = """
+INSERT INTO partial
+SELECT host, "user", src_ip, count(*), sum(bytes_up), sum(bytes_down), min(ts), max(ts)
+FROM ({events}) e GROUP BY host, "user", src_ip
+"""
 _STAGE_SQL = """
 CREATE OR REPLACE TEMP TABLE stage AS
 SELECT host, "user", src_ip, (ts >= $since AND ts < $until) AS inside, count(*) AS n,
        sum(bytes_up) AS up, sum(bytes_down) AS down, min(ts) AS first_ts, max(ts) AS last_ts
-FROM (SELECT {columns} FROM (SELECT line, {tokens} AS p FROM blk)
-      WHERE strlen(line) < {max_line} AND {accept}) e
-GROUP BY ALL
+FROM ({events}) e GROUP BY ALL
 """
 _COUNT_SQL = (
     "SELECT coalesce(sum(n) FILTER (WHERE inside), 0), coalesce(sum(n) FILTER (WHERE NOT inside), 0) FROM stage"
@@ -101,11 +116,7 @@ _COUNT_SQL = (
 _KEEP_SQL = (
     'INSERT INTO partial SELECT host, "user", src_ip, n, up, down, first_ts, last_ts FROM stage WHERE inside'
 )
-_REST_SQL = """
-SELECT ln FROM (SELECT ln, line, {tokens} AS p FROM blk2)
-WHERE NOT coalesce(strlen(line) < {max_line} AND {accept}, false)
-ORDER BY ln
-"""
+_LINE_SCHEMA = pa.schema([("line", pa.large_string())])
 
 
 _CSV_PARSE = pcsv.ParseOptions(
@@ -177,7 +188,7 @@ def _blocks(raw: BinaryIO, block_bytes: int) -> Iterator[pa.Array]:
         yield _split(buf[:cut])
 
 
-def _prefetched(it: Iterator[pa.Array], depth: int = 2) -> Iterator[pa.Array]:
+def _prefetched(it: Iterator[_T], depth: int = 2) -> Iterator[_T]:
     """Run ``it`` in a reader thread (file reads and Arrow kernels release the GIL)."""
     q: queue.Queue[tuple[str, Any]] = queue.Queue(depth)
     stop = threading.Event()
@@ -210,6 +221,76 @@ def _prefetched(it: Iterator[pa.Array], depth: int = 2) -> Iterator[pa.Array]:
                 q.get_nowait()
             except queue.Empty:
                 t.join(0.05)
+
+
+class _Feed:
+    """The reader side of one file: line blocks in, record batches of SQL-parsable lines out.
+
+    Runs in a reader thread (``_prefetched``); the Arrow kernels it calls release the GIL, so it
+    overlaps with DuckDB's threads. Lines that do not match go to ``spool`` as
+    ``(line number, length, bytes)`` records, in file order: in memory up to ``SPOOL_MEMORY``,
+    then in a temporary file, so a log where nothing matches still runs in bounded memory.
+    """
+
+    _REC = struct.Struct("<QI")
+
+    def __init__(self, raw: BinaryIO, pattern: str, block_bytes: int) -> None:
+        self.raw = raw
+        self.rx = f"^(?:{pattern})$"
+        self.block_bytes = block_bytes
+        self.spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115 - closed by run()
+        self.lines = 0
+        self.matched = 0
+        self.spooled = 0
+        self.bytes_read = 0
+        self.error: BaseException | None = None
+
+    def batches(self) -> Generator[pa.RecordBatch, None, None]:
+        """What DuckDB reads; a read error ends the stream and is kept in ``error`` for the caller."""
+        try:
+            yield from _prefetched(self._classify())
+        except Exception as exc:  # re-raised by SqlFileScan.run once the statement has ended
+            self.error = exc
+
+    def _classify(self) -> Iterator[pa.RecordBatch]:
+        for lines in _blocks(self.raw, self.block_bytes):
+            base = self.lines
+            self.lines += len(lines)
+            try:
+                text = lines.cast(pa.large_string())
+            except pa.ArrowInvalid:  # not valid UTF-8 somewhere: the Python decoder decides, per line
+                self._spool(base, lines, None)
+                self.bytes_read = self.raw.tell()
+                continue
+            ok = pc.and_(pc.match_substring_regex(text, self.rx), pc.less(pc.binary_length(lines), MAX_LINE))
+            matched = pc.sum(ok).as_py() or 0
+            if matched < len(lines):
+                idx = pc.indices_nonzero(pc.invert(ok))
+                self._spool(base, pc.take(lines, idx), idx.to_pylist())
+            self.matched += matched
+            self.bytes_read = self.raw.tell()
+            if matched:
+                good = pc.filter(text, ok)
+                for chunk in good.chunks if isinstance(good, pa.ChunkedArray) else [good]:
+                    if len(chunk):
+                        yield pa.record_batch([chunk], schema=_LINE_SCHEMA)
+
+    def _spool(self, base: int, lines: pa.Array | pa.ChunkedArray, idx: list[int] | None) -> None:
+        rec = self._REC
+        out = []
+        for i, raw in enumerate(lines.to_pylist()):
+            out.append(rec.pack(base + (idx[i] if idx is not None else i) + 1, len(raw)))
+            out.append(raw)
+        self.spool.write(b"".join(out))
+        self.spooled += len(lines)
+
+    def spooled_lines(self) -> Iterator[tuple[int, bytes]]:
+        """The spooled ``(line number, raw line)`` pairs, in file order."""
+        sp, rec = self.spool, self._REC
+        sp.seek(0)
+        while header := sp.read(rec.size):
+            number, length = rec.unpack(header)
+            yield number, sp.read(length)
 
 
 class SqlFileScan:
@@ -245,68 +326,88 @@ class SqlFileScan:
         self.until = float("inf") if until is None else until
         self.errors = errors
         self.block_bytes = block_bytes or BLOCK_BYTES
-        self.lines = 0
         self.outside = 0
-        self._sql = {
-            "stage": _STAGE_SQL.format(columns=fmt.columns, tokens=fmt.tokens, accept=fmt.accept, max_line=MAX_LINE),
-            "rest": _REST_SQL.format(tokens=fmt.tokens, accept=fmt.accept, max_line=MAX_LINE),
-        }
+        events = _EVENTS_SQL.format(columns=fmt.columns, tokens=fmt.tokens)
+        self._sql = _STAGE_SQL.format(events=events) if self.windowed else _INSERT_SQL.format(events=events)
 
     def run(self, path: str | Path, bom: bool, progress: Callable[[int], None] | None = None) -> None:
-        """Scan the file; ``progress`` gets the bytes read so far after each block."""
+        """Scan the file; ``progress`` gets the bytes read so far about twice a second."""
         with open(path, "rb") as raw:
             if bom:
                 raw.read(3)
-            for lines in _prefetched(_blocks(raw, self.block_bytes)):
-                self._block(lines)
-                if progress is not None:
-                    progress(raw.tell())
+            feed = _Feed(raw, self.fmt.pattern, self.block_bytes)
+            try:
+                kept = self._statement(feed, progress)
+                if feed.error is not None:
+                    raise feed.error
+                st = self.stats
+                if self.windowed:
+                    inside, outside = (int(v) for v in self.con.execute(_COUNT_SQL).fetchall()[0])
+                    kept = int(self.con.execute(_KEEP_SQL).fetchall()[0][0])
+                    self.con.execute("DROP TABLE stage")
+                else:
+                    inside, outside = feed.matched, 0
+                if self.added is not None:
+                    self.added(kept)
+                st.lines += inside + outside
+                st.events += inside
+                self.outside += outside
+                self._python_spool(feed)
+            finally:
+                feed.spool.close()
+        if progress is not None:
+            progress(feed.bytes_read)
         if self.outside:  # the engine's window filter adds this reason once, after the file
             self.stats.skip("outside_window", self.outside)
 
-    def _block(self, lines: pa.Array) -> None:
-        base = self.lines
-        n = len(lines)
-        self.lines += n
-        try:
-            text = lines.cast(pa.large_string())
-        except pa.ArrowInvalid:  # not valid UTF-8 somewhere: the Python decoder decides, per line
-            self._python(range(n), lines, base)
-            return
-        blk = pa.table({"line": text})
+    def _statement(self, feed: _Feed, progress: Callable[[int], None] | None) -> int:
+        """Run the one aggregating statement over the stream in a worker thread, reporting progress
+        from this one (the caller's callback may use thread-bound resources such as a DB connection)."""
         con = self.con
-        rest: list[int] = []
-        con.register("blk", blk)
-        try:
-            con.execute(self._sql["stage"], {"rx": self.fmt.pattern, "since": self.since, "until": self.until})
-            inside, outside = con.execute(_COUNT_SQL).fetchall()[0]
-            inside, outside = int(inside), int(outside)
-            kept = con.execute(_KEEP_SQL).fetchall()[0][0]
-            if inside + outside < n:
-                con.register("blk2", blk.append_column("ln", pa.array(range(n), pa.int64())))
-                try:
-                    rest = [r[0] for r in con.execute(self._sql["rest"], {"rx": self.fmt.pattern}).fetchall()]
-                finally:
-                    con.unregister("blk2")
-        finally:
-            con.unregister("blk")
-        if self.added is not None:
-            self.added(int(kept))
-        st = self.stats
-        st.lines += inside + outside
-        st.events += inside
-        self.outside += outside
-        if rest:
-            self._python(rest, lines, base)
+        batches = feed.batches()
+        con.register("lines_stream", pa.RecordBatchReader.from_batches(_LINE_SCHEMA, batches))
+        result: list[Any] = []
 
-    def _python(self, idx: Iterable[int], lines: pa.Array, base: int) -> None:
-        """Parse the given lines of a block with the Python parser, keeping their line numbers."""
+        def work() -> None:
+            try:
+                params = {"since": self.since, "until": self.until} if self.windowed else None
+                rows = con.execute(self._sql, params).fetchall()
+                result.append(int(rows[0][0]) if rows and not self.windowed else 0)
+            except BaseException as exc:  # re-raised in the caller's thread
+                result.append(exc)
+
+        worker = threading.Thread(target=work, name="kijun-discovery-sql", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.5)
+                if progress is not None and worker.is_alive():
+                    progress(feed.bytes_read)
+        except BaseException:
+            con.interrupt()
+            worker.join()
+            raise
+        finally:
+            batches.close()  # stops the reader thread if DuckDB stopped reading early
+            con.unregister("lines_stream")
+        if isinstance(result[0], BaseException):
+            raise result[0]
+        return int(result[0])
+
+    def _python_spool(self, feed: _Feed) -> None:
         numbers: list[int] = []
         texts: list[str] = []
-        for i in idx:
-            raw: bytes = lines[i].as_py()
-            numbers.append(base + i + 1)
+        for number, raw in feed.spooled_lines():
+            numbers.append(number)
             texts.append(raw.decode("utf-8", self.errors)[:MAX_LINE])
+            if len(numbers) >= PYTHON_CHUNK:
+                self._python(numbers, texts)
+                numbers, texts = [], []
+        if numbers:
+            self._python(numbers, texts)
+
+    def _python(self, numbers: list[int], texts: list[str]) -> None:
+        """Parse lines with the Python parser, keeping their line numbers."""
         st = self.stats
         tmp = ParseStats(st.source, sample_limit=max(0, st.sample_limit - len(st.malformed_samples)))
         events = list(self.parser.parse(texts, tmp))

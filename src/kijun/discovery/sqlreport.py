@@ -59,15 +59,18 @@ FROM (SELECT DISTINCT "user" FROM r WHERE "user" IS NOT NULL)
 # objects was the slowest step of a large report.
 _USER_APPS_SQL = """
 CREATE OR REPLACE TEMP TABLE ua AS
-SELECT u.id AS uid, k.kid, r.key, r.status, CAST(sum(r.n) AS BIGINT) AS n, CAST(sum(r.up) AS BIGINT) AS up,
-       CAST(sum(r.down) AS BIGINT) AS down, CAST(floor(min(r.first_ts)) AS BIGINT) AS first_s,
+SELECT u.id AS uid, k.kid, r.key, r.status, CAST(sum(r.n) AS BIGINT) AS n, CAST(sum(r.up) AS {bytes}) AS up,
+       CAST(sum(r.down) AS {bytes}) AS down, CAST(floor(min(r.first_ts)) AS BIGINT) AS first_s,
        CAST(floor(max(r.last_ts)) AS BIGINT) AS last_s
 FROM r JOIN uid u ON u."user" = r."user" JOIN keyinfo k ON k.key = r.key
 GROUP BY u.id, k.kid, r.key, r.status
 """
+# Byte sums fit BIGINT unless a log claims absurd sizes (a single line may say 10^18 bytes): the
+# grand totals bound every per-user sum (sizes are never negative), so HUGEINT only then.
+_BYTES_FIT_SQL = "SELECT coalesce(sum(up), 0) < 9e18 AND coalesce(sum(down), 0) < 9e18 FROM r"
 _USER_ROWS_SQL = "SELECT uid, kid, n, up, down, first_s, last_s FROM ua ORDER BY uid, n DESC, key"
 _USER_TOTALS_SQL = """
-SELECT uid, CAST(sum(n) AS BIGINT), CAST(sum(up) AS BIGINT), CAST(sum(down) AS BIGINT), min(first_s), max(last_s),
+SELECT uid, CAST(sum(n) AS BIGINT), CAST(sum(up) AS {bytes}), CAST(sum(down) AS {bytes}), min(first_s), max(last_s),
        count(*) FILTER (WHERE status <> 'unknown-domain'), count(*) FILTER (WHERE status = 'unsanctioned'),
        count(*) FILTER (WHERE status = 'unknown-domain'), count(*)
 FROM ua GROUP BY uid ORDER BY uid
@@ -221,7 +224,8 @@ def _users(
     """Per-user drill-down: totals per user in SQL, one ``UserAppUsage`` per (user, row) in SQL order."""
     con.execute(_USER_IDS_SQL)
     names = [u for (u,) in con.execute('SELECT "user" FROM uid ORDER BY id').fetchall()]
-    con.execute(_USER_APPS_SQL)
+    bytes_type = "BIGINT" if con.execute(_BYTES_FIT_SQL).fetchall()[0][0] else "HUGEINT"
+    con.execute(_USER_APPS_SQL.format(bytes=bytes_type))
     con.execute("DROP TABLE r")  # memory: only the drill-down is still needed
     _uid, kids, ns, ups, downs, firsts, lasts = _columns(con, _USER_ROWS_SQL)
     row_names = [name_of[k] for k in keys]
@@ -230,7 +234,7 @@ def _users(
     users: list[UserUsage] = []
     start = 0
     for uid, n, up, down, first, last, apps, unsanctioned, unknown, count in zip(
-        *_columns(con, _USER_TOTALS_SQL), strict=True
+        *_columns(con, _USER_TOTALS_SQL.format(bytes=bytes_type)), strict=True
     ):
         end = start + count
         detail = [
