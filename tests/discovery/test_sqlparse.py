@@ -224,3 +224,41 @@ def test_read_error_fails_the_file(tmp_path: Path, catalog: Catalog, monkeypatch
     log = _write(tmp_path / "access.log", [GOOD.encode()] * 10)
     with pytest.raises(DiscoveryError, match="Input/output error"):
         scan([log], catalog=catalog, now=NOW)
+
+
+@pytest.mark.parametrize(("backend", "chunk"), [("duckdb", 200_000), ("duckdb", 3), ("python", 0)])
+def test_streamed_json_is_exactly_json_dumps_of_to_dict(
+    tmp_path: Path, catalog: Catalog, monkeypatch: pytest.MonkeyPatch, backend: str, chunk: int
+) -> None:
+    """``write_json`` splices the drill-down JSON that SQL rendered (in runs of users); it must be
+    byte for byte the compact ``json.dumps`` of ``to_dict`` (escapes, Japanese names, nulls, byte
+    sums past int64)."""
+    import io
+    import json
+
+    from kijun.discovery import sqlreport
+
+    monkeypatch.setattr(sqlreport, "USERS_PER_CHUNK_ROWS", chunk)
+
+    logs = [_write(tmp_path / "tricky.log", TRICKY * 20), *sorted(CASES.glob("*.log"))]
+    r = scan(logs, catalog=catalog, options=ScanOptions(backend=backend), now=NOW)
+    out = io.BytesIO()
+    r.write_json(out)
+    expected = json.dumps(r.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    assert out.getvalue() == expected
+    doc = json.loads(out.getvalue())
+    assert any((x["bytes_down"] or 0) > 2**63 for u in doc["users"] for x in u["usage"])
+    assert any(not x["name"].isascii() for u in doc["users"] for x in u["usage"])
+
+
+def test_usage_rows_behave_like_the_list_they_stand_for(tmp_path: Path, catalog: Catalog) -> None:
+    from kijun.discovery.report import UsageRows
+
+    log = _write(tmp_path / "access.log", TRICKY)
+    a = scan([log], catalog=catalog, options=ScanOptions(backend="python"), now=NOW)
+    b = scan([log], catalog=catalog, options=ScanOptions(backend="duckdb"), now=NOW)
+    ua, ub = a.users[0], b.users[0]
+    assert isinstance(ub.usage, UsageRows) and not isinstance(ua.usage, UsageRows)
+    assert ub.usage == ua.usage and ua == ub
+    assert len(ub.usage) == len(ua.usage) and ub.usage[0] == ua.usage[0] and ub.usage[-1:] == ua.usage[-1:]
+    assert [x.key for x in ub.usage] == [x.key for x in ua.usage]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -23,7 +22,7 @@ from kijun.discovery.engine import ScanOptions, ScanProgress, scan
 from kijun.discovery.export import write_csv, write_xlsx
 from kijun.discovery.model import FORMAT_NAMES, DiscoveryError
 from kijun.discovery.register import load_register
-from kijun.discovery.report import Report
+from kijun.discovery.report import Report, user_dict
 from kijun.discovery.timeparse import parse_tz
 
 app = typer.Typer(help="Shadow-IT discovery from proxy and DNS logs.", no_args_is_help=True)
@@ -199,15 +198,18 @@ def scan_cmd(
         if detail is None:
             _fail(f"user {user!r} not found in the scanned logs")
         if as_json:
-            _print(asdict(detail))
+            _print(user_dict(detail))
         else:
             for x in detail.usage:
                 typer.echo(
                     f"{x.status:15} {x.name}  {x.transactions} transactions  {x.first_seen} – {x.last_seen}"
                 )
         return
-    if as_json:
-        _print(report.to_dict(), pretty=False)
+    if as_json:  # compact and streamed: the drill-down of a large log is hundreds of MB of JSON
+        sys.stdout.flush()
+        report.write_json(sys.stdout.buffer)
+        sys.stdout.buffer.write(b"\n")
+        sys.stdout.buffer.flush()
     else:
         _print_summary(report)
 

@@ -6,11 +6,12 @@ stable JSON document (``schema_version``) documented in docs/discovery.md.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from kijun.discovery.aggregate import Rollup
 from kijun.discovery.catalog import Catalog
@@ -82,6 +83,51 @@ class UserAppUsage:
     last_seen: str | None
 
 
+class UsageRows(Sequence[UserAppUsage]):
+    """A user's drill-down rows kept as their JSON text (UTF-8), parsed on first use.
+
+    Why: a 10 M line log gives ~2 M (user, service) rows. The SQL report renders each user's rows
+    as one JSON array in DuckDB; ``write_json`` copies that text straight into the document, and
+    only a caller that looks at the rows (a page, an export) pays for building objects."""
+
+    __slots__ = ("_json", "_rows")
+
+    def __init__(self, json_text: bytes) -> None:
+        self._json = json_text
+        self._rows: list[UserAppUsage] | None = None
+
+    @property
+    def json(self) -> bytes:
+        """The rows as a compact JSON array, exactly as ``json.dumps`` writes ``to_dict``'s list."""
+        return self._json
+
+    def _load(self) -> list[UserAppUsage]:
+        if self._rows is None:
+            self._rows = [UserAppUsage(**d) for d in json.loads(self._json)]
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    @overload
+    def __getitem__(self, i: int) -> UserAppUsage: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[UserAppUsage]: ...
+    def __getitem__(self, i: int | slice) -> UserAppUsage | list[UserAppUsage]:
+        return self._load()[i]
+
+    def __iter__(self) -> Iterator[UserAppUsage]:
+        return iter(self._load())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-sequence equality, like list
+
+    def __repr__(self) -> str:
+        return f"UsageRows({len(self._json)} bytes)"
+
+
 @dataclass
 class UserUsage:
     user: str
@@ -93,7 +139,7 @@ class UserUsage:
     unknown_domains: int
     first_seen: str | None
     last_seen: str | None
-    usage: list[UserAppUsage] = field(default_factory=list)
+    usage: Sequence[UserAppUsage] = field(default_factory=list)
 
 
 @dataclass
@@ -143,8 +189,8 @@ class Report:
         """Per-user drill-down."""
         return next((u for u in self.users if u.user == name), None)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON document. Hand-written (not ``dataclasses.asdict``, which deep-copies and was
+    def to_dict(self, users: bool = True) -> dict[str, Any]:
+        """The JSON document (``users=False``: without the per-user drill-down). Hand-written (not ``dataclasses.asdict``, which deep-copies and was
         the slowest step of a large scan); every list and dict is a fresh copy."""
 
         def app(a: AppUsage) -> dict[str, Any]:
@@ -155,16 +201,6 @@ class Report:
                 {"host": h.host, "transactions": h.transactions, "bytes_up": h.bytes_up, "bytes_down": h.bytes_down}
                 for h in a.hosts
             ]
-            return d
-
-        def user(u: UserUsage) -> dict[str, Any]:
-            d = dict(vars(u))
-            d["usage"] = [
-                {"key": x.key, "name": x.name, "status": x.status, "transactions": x.transactions,
-                 "bytes_up": x.bytes_up, "bytes_down": x.bytes_down, "first_seen": x.first_seen,
-                 "last_seen": x.last_seen}
-                for x in u.usage
-            ]  # fmt: skip
             return d
 
         def source(s: ParseStats) -> dict[str, Any]:
@@ -188,8 +224,39 @@ class Report:
             "top_unsanctioned_apps": list(self.top_unsanctioned_apps),
             "top_users": list(self.top_users),
             "top_source_ips": [dict(vars(i)) for i in self.top_source_ips],
-            "users": [user(u) for u in self.users],
+            **({"users": [user_dict(u) for u in self.users]} if users else {}),
         }
+
+    def write_json(self, out: Any) -> None:
+        """Write ``to_dict()`` as compact JSON (``ensure_ascii=False``, no spaces) to the binary
+        stream ``out``, byte for byte what ``json.dumps`` gives, without building the drill-down:
+        rows the SQL report rendered are copied as they are."""
+        dumps = _compact
+        head = dumps(self.to_dict(users=False))
+        out.write(head[:-1].encode("utf-8") + b',"users":[')
+        for i, u in enumerate(self.users):
+            d = user_dict(u, rows=False)
+            usage = d.pop("usage")  # the last key of a user, so it is written last
+            rows = usage.json if isinstance(usage, UsageRows) else dumps(usage).encode("utf-8")
+            out.write((b"," if i else b"") + dumps(d)[:-1].encode("utf-8") + b',"usage":' + rows + b"}")
+        out.write(b"]}")
+
+
+def _compact(doc: Any) -> str:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def user_dict(u: UserUsage, rows: bool = True) -> dict[str, Any]:
+    """One user's drill-down as in the JSON document (``rows=False``: ``usage`` left as given)."""
+    d = dict(vars(u))
+    if rows or not isinstance(u.usage, UsageRows):
+        d["usage"] = [
+            {"key": x.key, "name": x.name, "status": x.status, "transactions": x.transactions,
+             "bytes_up": x.bytes_up, "bytes_down": x.bytes_down, "first_seen": x.first_seen,
+             "last_seen": x.last_seen}
+            for x in u.usage
+        ]  # fmt: skip
+    return d
 
 
 def _risks(m: Match, catalog: Catalog) -> list[str]:
