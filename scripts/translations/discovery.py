@@ -118,4 +118,9 @@ JA = {
     "The log directory has no readable files.": "ログディレクトリに読み込めるファイルがありません。",
     "Up to %(max_files)s files per scan. The files stay where they are; only the report is kept.":
         "1回のスキャンで最大 %(max_files)s ファイル。ファイルはそのまま残り、レポートだけが保存されます。",
+    "NSS feed template": "NSS フィードのテンプレート",
+    "Zscaler NSS logs in your own feed output format only: paste the feed's template, e.g. %(example)s (\\t is a tab). Files whose first lines match it are read as NSS. Leave it empty for other logs and for key=value or JSON feeds.":
+        "独自のフィード出力形式で書き出した Zscaler NSS のログの場合だけ、そのフィードのテンプレートを貼り付けてください（例：%(example)s、\\t はタブ）。先頭の行がテンプレートに合うファイルを NSS のログとして読み込みます。ほかのログや、key=value 形式・JSON 形式のフィードでは空欄のままにしてください。",
+    "Not a valid NSS feed template: %(error)s": "NSS フィードのテンプレートとして正しくありません：%(error)s",
+    "%(decision)s (decided by %(unit)s)": "%(decision)s（%(unit)sの判断）",
 }

@@ -32,6 +32,9 @@ router = Router(tags=["discovery"])
 LogFormat = Literal[("auto", *FORMAT_NAMES)]  # type: ignore[valid-type]
 
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+NSS_HELP = ("Zscaler NSS feed template, e.g. %s{time}\\t%s{login}\\t%s{cip}\\t%s{eurl} (\\t is a tab); files "
+            "whose first lines match it are read as NSS. 422 (code 'bad_nss_template') for a template the NSS "
+            "parser cannot compile")
 UPLOAD_ERRORS: dict[int, type[Schema]] = {413: ErrorOut, 415: ErrorOut, 422: ErrorOut, 507: ErrorOut}
 
 
@@ -58,6 +61,7 @@ class ScanOut(Schema):
     bytes_total: int
     bytes_done: int
     percent: int
+    nss_template: str = Field(..., description="the Zscaler NSS feed template given, '' for none")
 
     @staticmethod
     def resolve_created_by(obj: Scan) -> str | None:
@@ -101,6 +105,7 @@ class DirectoryScanIn(Schema):
     since: str | None = Field(None, max_length=40, description="ISO 8601, inclusive")
     until: str | None = Field(None, max_length=40, description="ISO 8601, exclusive; a bare date includes that day")
     register_source: Literal["none", "cloud"] = "none"
+    nss_template: str | None = Field(None, max_length=services.NSS_TEMPLATE_MAX, description=NSS_HELP)
     force: Annotated[bool, Field(strict=True)] = Field(
         False, description="scan even if the same files were scanned for this unit before")
 
@@ -162,7 +167,8 @@ def discovery_list_scans(request: HttpRequest, unit_id: int | None = Query(None,
                          "rather than declared here. An accepted request always creates a scan: when the logs "
                          "cannot be read (no file, too many files, format not detected, content neither text nor "
                          "gzip, bad register) the scan has status 'failed' and says why in 'error'. "
-                         "413 over the per-file limit, 422 for a gzip bomb.")
+                         "413 over the per-file limit, 422 for a gzip bomb or a bad nss_template "
+                         "(code 'bad_nss_template'; no scan is created).")
 def discovery_create_scan(
     request: HttpRequest,
     unit_id: int = Query(..., ge=1, le=MAX_ID),
@@ -172,9 +178,13 @@ def discovery_create_scan(
     since: str | None = Query(None, max_length=40, description="ISO 8601, inclusive"),
     until: str | None = Query(None, max_length=40, description="ISO 8601, exclusive; a bare date includes that day"),
     force: bool = Query(False, description="scan even if the same files were scanned for this unit before"),
+    nss_template: str | None = Query(None, max_length=services.NSS_TEMPLATE_MAX, description=NSS_HELP),
 ) -> Status[Any]:
     acc = need(request, Perm.DISCOVERY_RUN)
     unit = get_object_or_404(acc.units(Perm.DISCOVERY_RUN), pk=unit_id)
+    template = _template(nss_template)
+    if isinstance(template, Status):
+        return template
     window = _window(since, until)
     if isinstance(window, str):  # like unreadable logs: an accepted request that gives a failed scan
         names = [f.name or "" for f in request.FILES.getlist("logs")] if request.content_type == \
@@ -190,7 +200,7 @@ def discovery_create_scan(
         obj = services.submit_uploads(
             request.user, unit, [store.LogUpload(f.chunks(), f.name or "", format) for f in logs],  # type: ignore[arg-type]
             title=title[:200], request=request, use_cloud_register=register_source == "cloud", keep_failure=True,
-            window=window, force=force,
+            window=window, force=force, nss_template=template,
             register=(store.LogUpload(register_file.chunks(), register_file.name or "")
                       if register_file is not None else None))
     except UploadError as exc:
@@ -198,6 +208,15 @@ def discovery_create_scan(
     except services.DuplicateScan as exc:
         return Status(409, {"detail": str(exc), "code": "duplicate", "scan_id": exc.existing.pk})
     return Status(201, obj)
+
+
+def _template(text: str | None) -> str | None | Status[Any]:
+    """The NSS template to scan with, or the 422 answer for one the parser cannot compile (checked
+    before anything is stored: unlike unreadable logs this is the request's own error)."""
+    try:
+        return services.clean_nss_template(text)
+    except ValueError as exc:
+        return Status(422, {"detail": str(exc), "code": "bad_nss_template"})
 
 
 def _window(since: str | None, until: str | None) -> services.Window | str:
@@ -214,18 +233,22 @@ def _window(since: str | None, until: str | None) -> services.Window | str:
              summary="Scan files of the server's log directory (KIJUN_DISCOVERY_LOG_DIR) in the background",
              description="404 (code 'not_in_log_dir') for a name that is not a readable file inside the "
                          "directory (.., absolute paths, symlinks pointing outside); 409 for files already "
-                         "scanned for the unit (unless force); no configured directory, a bad time window or "
+                         "scanned for the unit (unless force); 422 (code 'bad_nss_template') for an NSS "
+                         "template the parser cannot compile; no configured directory, a bad time window or "
                          "an undetectable format give a stored scan with status 'failed' and its error.")
 def discovery_scan_directory(request: HttpRequest, body: DirectoryScanIn) -> Status[Any]:
     acc = need(request, Perm.DISCOVERY_RUN)
     unit = get_object_or_404(acc.units(Perm.DISCOVERY_RUN), pk=body.unit_id)
+    template = _template(body.nss_template)
+    if isinstance(template, Status):
+        return template
     window = _window(body.since, body.until)
     try:
         if isinstance(window, str):
             raise DiscoveryError(window)
         obj = services.submit_directory(request.user, unit, body.files, fmt=body.format, title=body.title,
                                         use_cloud_register=body.register_source == "cloud", window=window,
-                                        force=body.force, request=request)
+                                        force=body.force, request=request, nss_template=template)
     except LogDirError as exc:  # also a traversal attempt: nothing by that name is scannable
         return Status(404, {"detail": str(exc), "code": "not_in_log_dir"})
     except services.DuplicateScan as exc:

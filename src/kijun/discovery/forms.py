@@ -1,8 +1,10 @@
 """Forms of the discovery pages: a scan of uploaded logs, a scan of server-side log files.
 
-Both share the options of ``kijun discover scan``: unit, title, format, baseline register and the
-time window (``since`` inclusive, ``until`` exclusive; a bare date for ``until`` covers that day;
-times without a zone are read in ``KIJUN_DISCOVERY_TZ``).
+Both share the options of ``kijun discover scan``: unit, title, format, the Zscaler NSS feed
+template (``--nss-template``; compiled here by the parser's own code, so a bad one is a form error,
+not a scan failing in the background), baseline register and the time window (``since``
+inclusive, ``until`` exclusive; a bare date for ``until`` covers that day; times without a zone
+are read in ``KIJUN_DISCOVERY_TZ``).
 """
 
 from __future__ import annotations
@@ -16,17 +18,21 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import services
 from .model import FORMAT_NAMES
 from .timeparse import parse_tz, parse_window
 
 FORMAT_CHOICES = [("auto", gettext_lazy("Detect automatically")), *[(f, f) for f in FORMAT_NAMES]]
 WINDOW_HELP = gettext_lazy("ISO 8601, e.g. 2024-05-01 or 2024-05-01T09:00 (without a zone: %(tz)s).")
+NSS_EXAMPLE = r"%s{time}\t%s{login}\t%s{cip}\t%s{eurl}\t%d{reqsize}\t%d{respsize}"
 
 
 class _ScanOptions(forms.Form):
     unit = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Unit"))  # type: ignore[arg-type]
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200, required=False)
     format = forms.ChoiceField(label=gettext_lazy("Log format"), choices=FORMAT_CHOICES, initial="auto")
+    nss_template = forms.CharField(label=gettext_lazy("NSS feed template"), required=False, strip=False,
+                                   max_length=services.NSS_TEMPLATE_MAX)
     since = forms.CharField(label=gettext_lazy("From (inclusive)"), max_length=40, required=False)
     until = forms.CharField(label=gettext_lazy("Until (exclusive; a date alone includes that day)"),
                             max_length=40, required=False)
@@ -48,10 +54,21 @@ class _ScanOptions(forms.Form):
         if cloud:
             choices.insert(1, ("cloud", _("The cloud service register")))
         self.fields["register_source"].choices = choices  # type: ignore[attr-defined]
+        self.fields["nss_template"].help_text = _(
+            "Zscaler NSS logs in your own feed output format only: paste the feed's template, e.g. "
+            "%(example)s (\\t is a tab). Files whose first lines match it are read as NSS. Leave it empty "
+            "for other logs and for key=value or JSON feeds.") % {"example": f"<code>{NSS_EXAMPLE}</code>"}
+        self.fields["nss_template"].widget.attrs.update({"placeholder": NSS_EXAMPLE, "spellcheck": "false"})
         tz = getattr(settings, "KIJUN_DISCOVERY_TZ", "+09:00")
         for name in ("since", "until"):
             self.fields[name].help_text = WINDOW_HELP % {"tz": tz}
             self.fields[name].widget.attrs["placeholder"] = "2024-05-01"
+
+    def clean_nss_template(self) -> str | None:
+        try:
+            return services.clean_nss_template(self.cleaned_data.get("nss_template"))
+        except ValueError as exc:
+            raise forms.ValidationError(_("Not a valid NSS feed template: %(error)s") % {"error": exc}) from None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

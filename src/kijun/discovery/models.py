@@ -60,7 +60,8 @@ class Scan(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     progress_at = models.DateTimeField(null=True, blank=True)
-    #: what the job needs to run (stored upload paths, formats, register); emptied when it ends
+    #: what the job needs to run (stored upload paths, formats, register, NSS template); when it
+    #: ends only the options its page shows (the NSS template) are kept
     params = models.JSONField(default=dict)
 
     class Meta:
@@ -76,6 +77,12 @@ class Scan(models.Model):
     @property
     def active(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def nss_template(self) -> str:
+        """The Zscaler NSS feed template the scan was given ("" for none): kept in ``params`` after
+        the job ends, as the page shows it among the scan's options."""
+        return str((self.params or {}).get("nss_template") or "")
 
     def percent(self) -> int:
         """Share of the input bytes read (100 once done)."""

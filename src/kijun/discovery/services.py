@@ -13,10 +13,13 @@ ended is marked failed by ``reap_stale``.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import re
 import threading
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -33,15 +36,20 @@ from kijun.core.models import OrgUnit, User
 from kijun.core.uploads import StoredUpload, UploadRejected, store
 
 from . import store as web
-from .engine import LogInput, ScanProgress, detect, scan
+from .engine import HEAD_LINES, LogInput, ScanOptions, ScanProgress, detect, scan
 from .logdir import LogDirError, LogFile, list_files, resolve
 from .model import DiscoveryError
 from .models import Scan, ScanFile
+from .parsers import MIN_SHARE
+from .parsers.nss import compile_template
 from .register import Register, load_register
+from .textio import open_log
 
 log = logging.getLogger("kijun.discovery")
 
 STALE_AFTER = timedelta(minutes=5)
+NSS_TEMPLATE_MAX = 2000
+"""Longest NSS feed template accepted (a template with every NSS web field is about 1,500 characters)."""
 _ACTIVE: set[int] = set()
 _ACTIVE_LOCK = threading.Lock()
 _ONE_AT_A_TIME = threading.Semaphore(1)
@@ -83,13 +91,33 @@ def background() -> bool:
     return bool(getattr(settings, "KIJUN_DISCOVERY_BACKGROUND", True))
 
 
+def clean_nss_template(text: str | None) -> str | None:
+    """The Zscaler NSS feed template as the parser will get it, or None when none was given.
+
+    ``ValueError`` (the parser's own reason) for a template it cannot compile: checked when the
+    scan is submitted, so a bad template is the form's or the request's error, not a scan that
+    fails in the background. The trailing ``\\n`` of a feed format copied from the NSS console
+    is dropped (lines are read without their line end)."""
+    value = (text or "").strip(" \r\n")
+    value = value.removesuffix("\\n").rstrip(" ")
+    if not value:
+        return None
+    if len(value) > NSS_TEMPLATE_MAX:
+        raise ValueError(f"NSS template: at most {NSS_TEMPLATE_MAX} characters")
+    try:
+        compile_template(value)
+    except re.error as exc:  # e.g. a field name starting with a digit: not a valid group name
+        raise ValueError(f"NSS template: {exc}") from None
+    return value
+
+
 # --- submission ------------------------------------------------------------------------------------
 
 
 def submit_uploads(user: User, unit: OrgUnit, logs: Sequence[web.LogUpload], *, title: str = "",
                    register: web.LogUpload | None = None, use_cloud_register: bool = False,
                    window: Window = Window(), force: bool = False, request: HttpRequest | None = None,
-                   keep_failure: bool = False, run_now: bool = False) -> Scan:
+                   keep_failure: bool = False, run_now: bool = False, nss_template: str | None = None) -> Scan:
     """Store uploaded logs and queue their scan. See the module docstring for what is checked now.
 
     ``keep_failure`` (the API): content that cannot be scanned gives a stored failed scan instead
@@ -107,7 +135,7 @@ def submit_uploads(user: User, unit: OrgUnit, logs: Sequence[web.LogUpload], *, 
                   for i, (s, lg) in enumerate(zip(stored, logs, strict=False))]
         return _queue(user, unit, inputs, Scan.Source.UPLOAD, title=title, reg_path=reg_path, reg_name=reg_name,
                       use_cloud_register=use_cloud_register, window=window, force=force, request=request,
-                      owned=[s.path for s in stored], run_now=run_now)
+                      owned=[s.path for s in stored], run_now=run_now, nss_template=nss_template)
     except Exception as exc:
         web._cleanup(stored)
         if keep_failure and isinstance(exc, DiscoveryError | UploadRejected):
@@ -121,7 +149,7 @@ def submit_uploads(user: User, unit: OrgUnit, logs: Sequence[web.LogUpload], *, 
 
 def submit_directory(user: User, unit: OrgUnit, files: Sequence[str], *, fmt: str = "auto", title: str = "",
                      use_cloud_register: bool = False, window: Window = Window(), force: bool = False,
-                     request: HttpRequest | None = None) -> Scan:
+                     request: HttpRequest | None = None, nss_template: str | None = None) -> Scan:
     """Queue a scan of files chosen from the log directory (``LogDirError`` for a name outside it)."""
     directory = log_dir()
     if not directory:
@@ -132,7 +160,8 @@ def submit_directory(user: User, unit: OrgUnit, files: Sequence[str], *, fmt: st
         path, entry = resolve(directory, name)
         inputs.append(_Input(entry.path, path, entry.size, entry.fingerprint, fmt))
     return _queue(user, unit, inputs, Scan.Source.DIRECTORY, title=title, reg_path=None, reg_name="",
-                  use_cloud_register=use_cloud_register, window=window, force=force, request=request, owned=[])
+                  use_cloud_register=use_cloud_register, window=window, force=force, request=request, owned=[],
+                  nss_template=nss_template)
 
 
 def _check_count(n: int) -> None:
@@ -164,10 +193,9 @@ def _load_register(path: Path, name: str) -> Register:
 
 def _queue(user: User, unit: OrgUnit, inputs: list[_Input], source: str, *, title: str, reg_path: Path | None,
            reg_name: str, use_cloud_register: bool, window: Window, force: bool, request: HttpRequest | None,
-           owned: list[Path], run_now: bool = False) -> Scan:
-    opts = web._options()
-    for inp in inputs:  # the format of each file, from its first lines
-        detect(LogInput(inp.path, name=inp.name, format=None if inp.format == "auto" else inp.format), opts)
+           owned: list[Path], run_now: bool = False, nss_template: str | None = None) -> Scan:
+    opts = replace(web._options(), nss_template=nss_template)
+    inputs = [replace(inp, format=_check_format(inp, opts)) for inp in inputs]
     if not force:
         _check_duplicates(unit, inputs)
     with transaction.atomic():
@@ -178,13 +206,15 @@ def _queue(user: User, unit: OrgUnit, inputs: list[_Input], source: str, *, titl
             params={"inputs": [{"name": i.name, "path": str(i.path), "size": i.size, "format": i.format}
                                for i in inputs],
                     "register_path": str(reg_path) if reg_path else None, "register_name": reg_name,
-                    "use_cloud_register": use_cloud_register, "delete": [str(p) for p in owned]})
+                    "use_cloud_register": use_cloud_register, "nss_template": nss_template,
+                    "delete": [str(p) for p in owned]})
         ScanFile.objects.bulk_create([ScanFile(scan=obj, position=n, name=i.name[:300], size=i.size,
                                                fingerprint=i.fingerprint[:400]) for n, i in enumerate(inputs)])
         audit.record("discovery.scan_queued", "discovery.Scan", obj.pk, obj.label(), actor=user, request=request,
                      after={"unit": unit.pk, "source": source, "files": obj.file_names, "bytes": obj.bytes_total,
                             "since": window.since.isoformat() if window.since else None,
-                            "until": window.until.isoformat() if window.until else None, "forced": force})
+                            "until": window.until.isoformat() if window.until else None, "forced": force,
+                            "nss_template": nss_template})
         in_thread = background() and not run_now
         if in_thread:
             pk = obj.pk
@@ -193,6 +223,44 @@ def _queue(user: User, unit: OrgUnit, inputs: list[_Input], source: str, *, titl
         execute(obj.pk)
         obj.refresh_from_db()
     return obj
+
+
+def _check_format(inp: _Input, opts: ScanOptions) -> str:
+    """Check from its first lines that ``inp`` can be scanned; the format to store for it.
+
+    Without an NSS template this is the engine's own detection (``auto`` stays ``auto``: the scan
+    detects again). With one, a file whose first lines mostly match the template is NSS — a custom
+    template has no shape that auto-detection could know — and a file that is NSS by choice or by
+    its look but does not match the template is refused now: every line would be malformed."""
+    fmt = None if inp.format == "auto" else inp.format
+    head = _head(inp, opts) if opts.nss_template and fmt in (None, "nss") else []
+    if head and opts.nss_template and _template_share(opts.nss_template, head) >= MIN_SHARE:
+        return "nss"
+    found = detect(LogInput(inp.path, name=inp.name, format=fmt), opts)
+    if head and found == "nss":
+        raise DiscoveryError(f"{inp.name}: the first lines do not match the NSS feed template")
+    return inp.format
+
+
+def _head(inp: _Input, opts: ScanOptions) -> list[str]:
+    """The first lines of a file, read the way the scan reads them (gzip, encoding sniffing)."""
+    try:
+        opened = open_log(inp.path, inp.name, opts.encoding)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DiscoveryError(f"{inp.name}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        return list(itertools.islice(opened.iter_lines(), HEAD_LINES))
+    except (OSError, EOFError, zlib.error, UnicodeError) as exc:
+        raise DiscoveryError(f"{inp.name}: cannot read: {exc}") from None
+    finally:
+        opened.close()
+
+
+def _template_share(template: str, head: list[str]) -> float:
+    """Share of the non-blank head lines the NSS parser would read with ``template``."""
+    pattern = compile_template(template)
+    lines = [line.rstrip("\r\n")[:4096] for line in head if line.strip()]  # like detect_format
+    return sum(1 for line in lines if pattern.match(line)) / len(lines) if lines else 0.0
 
 
 def _check_duplicates(unit: OrgUnit, inputs: list[_Input]) -> None:
@@ -295,7 +363,8 @@ def execute(scan_id: int) -> None:
                  for i in inputs]
         if obj.source == Scan.Source.DIRECTORY:
             _recheck_directory(items)
-        opts = replace(web._options(), since=obj.since, until=obj.until, backend="duckdb")
+        opts = replace(web._options(), since=obj.since, until=obj.until, backend="duckdb",
+                       nss_template=params.get("nss_template") or None)
         report = scan(items, catalog=web.catalog(), register=reg, options=opts,
                       progress=_Progress(scan_id, [int(i["size"]) for i in inputs]), now=timezone.now())
         doc = report.to_dict()
@@ -308,7 +377,8 @@ def execute(scan_id: int) -> None:
                     status=Scan.Status.DONE, formats=formats, register_name=reg_name[:200], lines=t.lines,
                     malformed=t.malformed, apps=t.apps, unsanctioned=t.unsanctioned_apps,
                     unknown_domains=t.unknown_domains, users=t.users, report=doc, bytes_done=obj.bytes_total,
-                    events_done=t.events, finished_at=timezone.now(), progress_at=timezone.now(), params={})
+                    events_done=t.events, finished_at=timezone.now(), progress_at=timezone.now(),
+                    params=_kept(params))
                 audit.record("discovery.scan", "discovery.Scan", obj.pk, obj.label(), actor=obj.created_by,
                              after={"unit": obj.unit_id, "files": obj.file_names, "formats": formats,
                                     "lines": t.lines, "malformed": t.malformed, "apps": t.apps,
@@ -324,7 +394,7 @@ def execute(scan_id: int) -> None:
         def fail() -> None:
             with transaction.atomic():
                 Scan.objects.filter(pk=scan_id).update(status=Scan.Status.FAILED, error=message[:2000],
-                                                       finished_at=timezone.now(), params={})
+                                                       finished_at=timezone.now(), params=_kept(params))
                 audit.record("discovery.scan", "discovery.Scan", obj.pk, obj.label(), actor=obj.created_by,
                              outcome="failure", after={"unit": obj.unit_id, "files": obj.file_names,
                                                        "error": message[:500]})
@@ -333,6 +403,12 @@ def execute(scan_id: int) -> None:
     finally:
         for p in params.get("delete", []):
             Path(p).unlink(missing_ok=True)
+
+
+def _kept(params: dict[str, Any]) -> dict[str, Any]:
+    """What stays in ``params`` once the job has ended: the options its page shows, not the paths
+    of deleted uploads."""
+    return {"nss_template": params["nss_template"]} if params.get("nss_template") else {}
 
 
 def _recheck_directory(items: list[LogInput]) -> None:

@@ -99,30 +99,68 @@ def register_from_cloud(entries: Iterable[Any], source: str = "cloud register") 
 
 _DECISION_STATUS = {"sanctioned": "approved", "prohibited": "prohibited", "under_review": "under_review"}
 
+Target = tuple[str | None, str | None]
+"""What a decision is about, as a register entry: ``(app, None)`` or ``(None, domain)``."""
+
+
+def _split(key: str) -> tuple[str, str]:
+    """``app`` → (app, ""); ``app@domain`` / ``@domain`` → (app or "", domain); ``?domain`` → ("", domain)."""
+    if key.startswith("?"):
+        return "", key[1:]
+    app, _sep, domain = key.partition("@")
+    return app, domain
+
+
+def decision_target(key: str) -> Target | None:
+    """The register entry a report row key stands for (None for a key naming nothing).
+
+    ``cybozu-cloud@agency.cybozu.com``, ``@agency.cybozu.com`` and ``?agency.cybozu.com`` are all
+    the domain ``agency.cybozu.com``: a decision on one applies to the others."""
+    app, domain = _split(key)
+    if domain:
+        return None, domain
+    return (app, None) if app else None
+
+
+def effective_decisions(unit: OrgUnit) -> dict[Target, AppDecision]:
+    """The decision that holds in ``unit`` for each target: the unit's own, else the nearest
+    ancestor's (own > parent's > grandparent's). One query for the unit and all its ancestors
+    (their ids are the unit's materialised ``path``); within one unit the latest decision wins."""
+    chain = unit.ancestor_ids() or [unit.pk]
+    if unit.pk not in chain:
+        chain.append(unit.pk)
+    depth = {pk: i for i, pk in enumerate(chain)}
+    best: dict[Target, AppDecision] = {}
+    rank: dict[Target, tuple[int, Any, int]] = {}
+    for d in AppDecision.objects.filter(unit_id__in=chain).select_related("decided_by", "unit"):
+        target = decision_target(d.key)
+        if target is None:
+            continue
+        r = (depth[d.unit_id], d.decided_at, d.pk)
+        if target not in rank or r > rank[target]:
+            best[target], rank[target] = d, r
+    return best
+
 
 def with_decisions(reg: Register | None, unit: OrgUnit) -> Register | None:
-    """Add the unit's decisions to the baseline, so a decision is applied by every later scan.
+    """Add the decisions that hold in the unit to the baseline, so every later scan applies them.
 
-    ``app`` keys become app entries, ``app@domain`` / ``@domain`` / ``?domain`` keys domain
-    entries; "ignored" only hides nothing (it is shown, not applied). An entry of the register
-    itself wins over a decision for the same app or domain."""
+    They are the unit's own decisions and those of its ancestors, the nearest unit winning
+    (``effective_decisions``): a ministry's prohibition reaches its divisions until a division
+    decides otherwise. ``app`` keys become app entries, ``app@domain`` / ``@domain`` / ``?domain``
+    keys domain entries; "ignored" is shown, not applied (and, being the nearest decision, it hides
+    an ancestor's). An entry of the register itself wins over a decision for the same app or domain."""
     entries = list(reg.entries) if reg is not None else []
     taken = {(e.app if not e.domain else None, e.domain) for e in entries}
     added = 0
-    for d in AppDecision.objects.filter(unit=unit).order_by("key"):
+    for target, d in sorted(effective_decisions(unit).items(), key=lambda item: item[1].key):
         status = _DECISION_STATUS.get(d.decision)
-        if status is None:
+        app, domain = _split(d.key)
+        if status is None or target in taken or (app and not domain and app not in catalog().apps):
             continue
-        if d.key.startswith("?"):
-            app, domain = "", d.key[1:]
-        else:
-            app, _sep, domain = d.key.partition("@")
-        key = (None, domain) if domain else (app, None)
-        if not (app or domain) or key in taken or (app and not domain and app not in catalog().apps):
-            continue
-        taken.add(key)
-        entries.append(RegisterEntry(app or None, domain or None, status, d.name or None,  # type: ignore[arg-type]
-                                     f"decision by {d.decided_by.username if d.decided_by else '?'}"))
+        by = d.decided_by.username if d.decided_by else "?"
+        note = f"decision by {by}" if d.unit_id == unit.pk else f"decision by {by} ({d.unit.name})"
+        entries.append(RegisterEntry(app or None, domain or None, status, d.name or None, note))  # type: ignore[arg-type]
         added += 1
     if not added:
         return reg

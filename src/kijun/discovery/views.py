@@ -98,7 +98,7 @@ def _discovery_new(request: HttpRequest) -> HttpResponse:
                     [store.LogUpload(f.chunks(), f.name or "", d["format"]) for f in files],
                     title=d["title"], request=request, window=services.Window(*d["window"]), force=d["rescan"],
                     register=store.LogUpload(reg.chunks(), reg.name or "") if reg else None,
-                    use_cloud_register=d["register_source"] == "cloud")
+                    use_cloud_register=d["register_source"] == "cloud", nss_template=d["nss_template"])
             except UploadError as exc:
                 form.add_error(None, str(exc))
                 status = exc.status
@@ -143,10 +143,10 @@ def _risk_labels(codes: list[str]) -> list[str]:
     return [RISK_NOTES[c][0 if ja else 1] if c in RISK_NOTES else c for c in codes]
 
 
-def _decisions(scan_obj: Scan) -> dict[str, AppDecision]:
-    # the scan was fetched through the user's scope; decisions belong to the scan's unit
-    decisions = AppDecision.objects.filter(unit=scan_obj.unit)  # nosemgrep: kijun-unscoped-queryset-in-view -- unit of a scoped scan
-    return {d.key: d for d in decisions.select_related("decided_by")}
+def _decisions(scan_obj: Scan) -> dict[store.Target, AppDecision]:
+    # the scan was fetched through the user's scope; the decisions shown are those that hold in its
+    # unit: its own and, where it has none, the nearest ancestor's (one query)
+    return store.effective_decisions(scan_obj.unit)
 
 
 def _application_url() -> str | None:
@@ -161,12 +161,20 @@ def _ts(value: str | None) -> str | None:
     return value.replace("T", " ").removesuffix("+00:00") if value else value
 
 
-def _rows(items: list[dict[str, Any]], decisions: dict[str, AppDecision]) -> list[dict[str, Any]]:
+def _rows(items: list[dict[str, Any]], decisions: dict[store.Target, AppDecision], unit_id: int
+          ) -> list[dict[str, Any]]:
+    """Report rows for the page; ``inherited`` marks a decision taken by an ancestor of the scan's
+    unit (the row's form records the unit's own decision, which then overrides it)."""
     ja = (get_language() or "ja").startswith("ja")
-    return [{**a, "first_seen": _ts(a.get("first_seen")), "last_seen": _ts(a.get("last_seen")),
-             "name": (a.get("name_ja") if ja else a.get("name_en")) or a.get("name_en") or a["key"],
-             "risk_labels": _risk_labels(a.get("risk_notes", [])), "decision": decisions.get(a["key"])}
-            for a in items]
+    rows = []
+    for a in items:
+        target = store.decision_target(a["key"])
+        d = decisions.get(target) if target is not None else None
+        rows.append({**a, "first_seen": _ts(a.get("first_seen")), "last_seen": _ts(a.get("last_seen")),
+                     "name": (a.get("name_ja") if ja else a.get("name_en")) or a.get("name_en") or a["key"],
+                     "risk_labels": _risk_labels(a.get("risk_notes", [])), "decision": d,
+                     "inherited": d is not None and d.unit_id != unit_id})
+    return rows
 
 
 @require_perm(Perm.DISCOVERY_VIEW)
@@ -177,7 +185,7 @@ def discovery_scan(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "discovery/running.html", {"scan": scan_obj, "files": scan_obj.files.all()})
     doc = scan_obj.report
     decisions = _decisions(scan_obj)
-    apps = _rows(doc.get("apps", []), decisions)
+    apps = _rows(doc.get("apps", []), decisions, scan_obj.unit_id)
     by_key = {a["key"]: a for a in apps}
     users = {u["user"]: u for u in doc.get("users", [])}
     top_unsanctioned = [by_key[k] for k in doc.get("top_unsanctioned_apps", [])[:TOP] if k in by_key]
@@ -185,7 +193,7 @@ def discovery_scan(request: HttpRequest, pk: int) -> HttpResponse:
     acc = access_for(request.user)
     return render(request, "discovery/scan.html", {
         "scan": scan_obj, "doc": doc, "totals": doc.get("totals", {}), "apps": apps,
-        "unknown": _rows(doc.get("unknown_domains", [])[:TOP], decisions),
+        "unknown": _rows(doc.get("unknown_domains", [])[:TOP], decisions, scan_obj.unit_id),
         "unknown_count": len(doc.get("unknown_domains", [])),
         "top_unsanctioned": top_unsanctioned, "top_users": top_users,
         "chart_unsanctioned": _bars([(a["name"], a["users"]) for a in top_unsanctioned]),
@@ -198,7 +206,7 @@ def discovery_scan(request: HttpRequest, pk: int) -> HttpResponse:
 @require_perm(Perm.DISCOVERY_VIEW)
 def discovery_unknown(request: HttpRequest, pk: int) -> HttpResponse:
     scan_obj = _scan(request, pk)
-    rows = _rows(scan_obj.report.get("unknown_domains", []), _decisions(scan_obj))
+    rows = _rows(scan_obj.report.get("unknown_domains", []), _decisions(scan_obj), scan_obj.unit_id)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "discovery/unknown.html", {
         "scan": scan_obj, "page": page, "can_decide": access_for(request.user).has(Perm.DISCOVERY_RUN, scan_obj.unit),

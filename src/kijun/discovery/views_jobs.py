@@ -67,7 +67,7 @@ def discovery_files(request: HttpRequest) -> HttpResponse:
                 obj = services.submit_directory(
                     request.user, d["unit"], chosen, fmt=d["format"], title=d["title"],
                     use_cloud_register=d["register_source"] == "cloud", window=services.Window(*d["window"]),
-                    force=d["rescan"], request=request)
+                    force=d["rescan"], request=request, nss_template=d["nss_template"])
             except LogDirError as exc:
                 form.add_error(None, _("Not a file of the log directory: %(error)s") % {"error": exc})
                 status = 422
