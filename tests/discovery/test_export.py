@@ -56,3 +56,18 @@ def test_failed_write_leaves_nothing(report: Report, tmp_path: Path) -> None:
     with pytest.raises(OSError):
         write_csv(report, tmp_path / "missing-dir" / "apps.csv")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_xlsx_users_continue_on_more_sheets_past_the_row_limit(
+    report: Report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kijun.discovery import export
+
+    monkeypatch.setattr(export, "XLSX_MAX_ROWS", 2)  # a header and one row per sheet
+    out = tmp_path / "report.xlsx"
+    write_xlsx(report, out)
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["summary", "apps", "unknown_domains", "users", "users_2", "sources"]
+    rows = [r for name in ("users", "users_2") for r in list(wb[name].iter_rows(values_only=True))]
+    assert rows[0] == rows[2] and rows[0][0] == "user"  # each sheet has the header
+    assert sorted(str(r[1]) for r in (rows[1], rows[3])) == ["?example.jp", "dropbox"]

@@ -53,6 +53,10 @@ def _safe(row: list[Any]) -> list[Any]:
     return out
 
 
+XLSX_MAX_ROWS = 1_048_576
+"""Rows per worksheet Excel can open (a 10 M line log has about 2 M drill-down rows)."""
+
+
 def app_rows(report: Report) -> Iterator[list[Any]]:
     for a in [*report.apps, *report.unknown_domains]:
         yield _safe(_app_row(a))
@@ -93,7 +97,8 @@ def write_csv(report: Report, path: str | Path) -> None:
 
 
 def write_xlsx(report: Report, path: str | Path) -> None:
-    """Sheets: summary, apps, unknown domains, users (per-user drill-down), sources."""
+    """Sheets: summary, apps, unknown domains, users (per-user drill-down; continued on users_2, …
+    past Excel's row limit), sources."""
     from openpyxl import Workbook
 
     def write(tmp: Path) -> None:
@@ -115,10 +120,18 @@ def write_xlsx(report: Report, path: str | Path) -> None:
             ws.append(list(APP_COLUMNS))
             for a in items:
                 ws.append(_safe(_app_row(a)))
+        sheet = 1
         ws = wb.create_sheet("users")
         ws.append(list(USER_COLUMNS))
+        room = XLSX_MAX_ROWS - 1
         for row in user_rows(report):
+            if not room:  # Excel opens at most XLSX_MAX_ROWS rows per sheet: continue on the next
+                sheet += 1
+                ws = wb.create_sheet(f"users_{sheet}")
+                ws.append(list(USER_COLUMNS))
+                room = XLSX_MAX_ROWS - 1
             ws.append(row)
+            room -= 1
         ws = wb.create_sheet("sources")
         ws.append(["source", "format", "encoding", "compressed", "lines", "events", "malformed", "skipped",
                    "sample_line", "sample_reason", "sample_text"])  # fmt: skip
