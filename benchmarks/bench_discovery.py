@@ -1,24 +1,31 @@
-"""Shadow-IT discovery throughput: our scan end to end vs a naive baseline and DuckDB's raw read.
+"""Shadow-IT discovery throughput, per log format: our scan vs a naive baseline and DuckDB's raw read.
 
-Generates seeded, realistic logs (Zipf-distributed hosts: catalog services with tenant subdomains
-and a long tail of unknown sites; thousands of users), then measures in separate processes (so
-each peak RSS is its own):
+Generates seeded, realistic logs in every format the engine parses (Zipf-distributed hosts:
+catalog services with tenant subdomains and a long tail of unknown sites; thousands of users;
+timestamps advancing through one day) plus ``mixed``, a directory with one file of each format
+(the lines split between them) scanned in one call. Then measures in separate processes (so each
+peak RSS is its own):
 
-* ``kijun scan``       — ``kijun.discovery.engine.scan`` (parse + match + aggregate + report),
-                         the default duckdb engine (SQL parsing of Squid lines, SQL report) and the
-                         pure-python backend;
-* ``naive``            — a regex per line and a linear scan over every catalog suffix per line,
-                         the obvious first implementation (run on a prefix: it is slow);
-* ``duckdb read_csv``  — DuckDB's own ``read_csv`` + ``count(*)`` over the same file, one column per
-                         line: the I/O and line-splitting floor.
+* ``kijun scan``       — ``kijun.discovery.engine.scan`` (parse + match + aggregate + report) with
+                         the default duckdb engine, for every format; the pure-python backend for
+                         Squid only unless ``--python-all`` (it is slow);
+* ``naive``            — Squid only: a regex per line and a linear scan over every catalog suffix
+                         per line, the obvious first implementation (run on a prefix: it is slow);
+* ``duckdb read_csv``  — DuckDB's own ``read_csv`` + ``count(*)`` over the same file(s), one column
+                         per line: the I/O and line-splitting floor, measured in the same run.
 
-Usage: .venv/bin/python benchmarks/bench_discovery.py [--lines 1000000] [--naive-lines 50000]
+The table shows events and malformed lines per scan: every generated line must be an event.
+
+Usage: .venv/bin/python benchmarks/bench_discovery.py [--lines 1000000] [--formats squid,csv,mixed]
+       [--naive-lines 50000] [--python-all | --no-python-backend]
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import bisect
+import functools
 import multiprocessing as mp
 import random
 import re
@@ -26,14 +33,63 @@ import resource
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kijun.discovery.catalog import load_catalog
 
 SEED = 20240501
 START = 1714521600.0  # 2024-05-01T00:00:00Z
+JST = 9 * 3600
+# bench name -> the format auto-detection must report for it
+FORMATS: dict[str, str] = {
+    "squid": "squid",
+    "squid-common": "squid-common",
+    "squid-combined": "squid-combined",
+    "w3c": "w3c",
+    "zeek-http": "zeek",
+    "zeek-dns": "zeek",
+    "zeek-json": "zeek",
+    "bind": "bind",
+    "nss": "nss",
+    "csv": "csv",
+}
+SUFFIX = {"zeek-json": ".json", "csv": ".csv"}
+MON = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+AGENTS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 "
+    "Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 "
+    "Safari/537.36 Edg/124.0.2478.80",
+    "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17531; Pro)",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+    "Safari/537.36 Teams/24004.1403.2634.2418/49",
+    "Microsoft-CryptoAPI/10.0",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.4.1 Mobile/15E148 Safari/604.1",
+)
+PATHS = (
+    "/",
+    "/index.html",
+    "/api/v1/items/{n}",
+    "/static/js/app.{n:x}.js",
+    "/images/{n}.png",
+    "/ja/news/{n}",
+)
+MIME = {".js": "application/javascript", ".png": "image/png"}
+CATEGORIES = ("Technology/Internet", "Business/Economy", "File Storage/Sharing", "News", "Web Ads/Analytics")
+REASON = {200: "OK", 302: "Found", 304: "Not Modified", 403: "Forbidden", 404: "Not Found"}
+SQUID_CODE = {
+    200: "TCP_MISS",
+    302: "TCP_MISS",
+    304: "TCP_REFRESH_UNMODIFIED",
+    403: "TCP_DENIED",
+    404: "TCP_MISS",
+}
+PROXY = "10.0.0.8"  # the explicit proxy Zeek sees the clients talk to
+RESOLVER = "10.0.0.53"
 
 
 def _hosts(rng: random.Random) -> list[str]:
@@ -66,25 +122,312 @@ def _zipf_cum(n: int, s: float = 1.1) -> list[float]:
     return cum
 
 
-def generate(path: Path, fmt: str, lines: int, users: int = 4000) -> None:
-    rng = random.Random(SEED)
-    hosts = _hosts(rng)
-    cum = _zipf_cum(len(hosts))
+def _app_names(hosts: list[str]) -> dict[str, str]:
+    """Catalog name per host (longest suffix), "General Browsing" otherwise: NSS's appname."""
+    cat = load_catalog()
+    suffixes = cat.suffixes()
+    out = {}
+    for h in hosts:
+        labels = h.split(".")
+        app = next((suffixes[s] for i in range(len(labels)) if (s := ".".join(labels[i:])) in suffixes), None)
+        out[h] = cat.apps[app].name_en if app else "General Browsing"
+    return out
+
+
+class Hit(NamedTuple):
+    """One request, drawn once and written in each format's own layout."""
+
+    ts: float
+    ip: str
+    user: str
+    auth: bool  # the proxy authenticated the user (it logs "-" otherwise)
+    host: str
+    tls: bool  # an HTTPS tunnel (CONNECT) rather than a plain-HTTP request
+    method: str
+    path: str
+    status: int
+    down: int
+    up: int
+    ms: int
+    agent: str
+    addr: str  # the server's address (198.18.0.0/15, the benchmarking range)
+    app: str  # the catalog name, as NSS's appname
+    n: int
+
+
+@functools.lru_cache(maxsize=4)
+def _tm(sec: int) -> time.struct_time:
+    return time.gmtime(sec)
+
+
+def _clf(sec: int) -> str:
+    t = _tm(sec + JST)
+    return (
+        f"{t.tm_mday:02d}/{MON[t.tm_mon - 1]}/{t.tm_year}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0900"
+    )
+
+
+def _ymd_hms(sec: int, sep: str = " ") -> str:
+    t = _tm(sec)
+    return f"{t.tm_year}-{t.tm_mon:02d}-{t.tm_mday:02d}{sep}{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+
+
+def _uid(rng: random.Random, prefix: str = "C") -> str:
+    """A Zeek connection/file id: a letter and 17 base62-looking characters."""
+    return prefix + base64.b64encode(rng.randbytes(13), altchars=b"Xz").decode()[:17]
+
+
+def _squid_tags(h: Hit) -> tuple[str, str]:
+    code = "TCP_TUNNEL" if h.tls and h.status == 200 else SQUID_CODE[h.status]
+    return code, "HIER_NONE" if h.status == 403 else "HIER_DIRECT"
+
+
+def _url(h: Hit) -> str:
+    return f"{h.host}:443" if h.tls else f"http://{h.host}{h.path}"
+
+
+def w_squid(h: Hit, rng: random.Random) -> str:
+    code, hier = _squid_tags(h)
+    peer = f"{hier}/-" if h.status == 403 else f"{hier}/{h.addr}"
+    mime = "-" if h.tls and h.status != 403 else MIME.get(h.path[h.path.rfind(".") :], "text/html")
+    user = h.user if h.auth else "-"
+    return (
+        f"{h.ts:.3f} {h.ms:6d} {h.ip} {code}/{h.status} {h.down} {h.method} {_url(h)} {user} {peer} {mime}\n"
+    )
+
+
+def _clf_head(h: Hit) -> str:
+    """``%>a %[ui %[un [%tl] "%rm %ru HTTP/%rv" %>Hs %<st``, shared by common and combined."""
+    user = h.user if h.auth else "-"
+    return f'{h.ip} - {user} [{_clf(int(h.ts))}] "{h.method} {_url(h)} HTTP/1.1" {h.status} {h.down}'
+
+
+def w_squid_common(h: Hit, rng: random.Random) -> str:
+    """Squid's ``common`` logformat, which ends in ``%Ss:%Sh``."""
+    code, hier = _squid_tags(h)
+    return f"{_clf_head(h)} {code}:{hier}\n"
+
+
+def w_squid_combined(h: Hit, rng: random.Random) -> str:
+    code, hier = _squid_tags(h)
+    ref = "-" if h.tls or h.n % 3 == 0 else f"http://{h.host}/"
+    return f'{_clf_head(h)} "{ref}" "{h.agent}" {code}:{hier}\n'
+
+
+W3C_HEADER = (
+    "#Software: SGOS 7.3.10.1\n#Version: 1.0\n#Start-Date: 2024-05-01 00:00:00\n#Date: 2024-05-01 00:00:00\n"
+    "#Fields: date time time-taken c-ip cs-username cs-auth-group x-exception-id sc-filter-result "
+    "cs-categories sc-status s-action cs-method cs-uri-scheme cs-host cs-uri-port cs-uri-path cs(User-Agent) "
+    "s-ip sc-bytes cs-bytes\n"
+)
+
+
+def w_w3c(h: Hit, rng: random.Random) -> str:
+    denied = h.status == 403
+    exc, result = ("policy_denied", "DENIED") if denied else ("-", "OBSERVED")
+    action = "TCP_DENIED" if denied else "TCP_TUNNELED" if h.tls else "TCP_NC_MISS"
+    target = f"tcp {h.host} 443 /" if h.tls else f"http {h.host} 80 {h.path}"
+    cat = CATEGORIES[len(h.host) % len(CATEGORIES)]
+    user = h.user if h.auth else "-"
+    return (
+        f'{_ymd_hms(int(h.ts))} {h.ms} {h.ip} {user} - {exc} {result} "{cat}" {h.status} {action} {h.method} '
+        f'{target} "{h.agent}" 192.0.2.10 {h.down} {h.up}\n'
+    )
+
+
+def _zeek_header(path: str, fields: str, types: str) -> str:
+    fields, types = "\t".join(fields.split()), "\t".join(types.split())
+    return (
+        f"#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t{path}\n"
+        f"#open\t2024-05-01-00-00-00\n#fields\t{fields}\n#types\t{types}\n"
+    )
+
+
+ZEEK_HTTP_HEADER = _zeek_header(
+    "http",
+    "ts uid id.orig_h id.orig_p id.resp_h id.resp_p trans_depth method host uri referrer version "
+    "user_agent origin request_body_len response_body_len status_code status_msg info_code info_msg tags "
+    "username password proxied orig_fuids orig_filenames orig_mime_types resp_fuids resp_filenames "
+    "resp_mime_types",
+    "time string addr port addr port count string string string string string string string count count "
+    "count string count string set[enum] string string set[string] vector[string] vector[string] "
+    "vector[string] vector[string] vector[string] vector[string]",
+)
+ZEEK_DNS_HEADER = _zeek_header(
+    "dns",
+    "ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto trans_id rtt query qclass qclass_name qtype "
+    "qtype_name rcode rcode_name AA TC RD RA Z answers TTLs rejected",
+    "time string addr port addr port enum count interval string count string count string count string bool "
+    "bool bool bool count vector[string] vector[interval] bool",
+)
+ZEEK_CLOSE = "#close\t2024-05-02-00-00-00\n"
+
+
+def w_zeek_http(h: Hit, rng: random.Random) -> str:
+    """Zeek on the client segment of an explicit proxy: CONNECTs and absolute-URI requests."""
+    if h.tls:
+        host = uri = f"{h.host}:443"
+        msg = "Connection established" if h.status == 200 else REASON[h.status]
+        body, fuid, mime = 0, "-", "-"
+    else:
+        host, uri, msg, body = h.host, f"http://{h.host}{h.path}", REASON[h.status], h.down
+        fuid, mime = (_uid(rng, "F"), "text/html") if h.status == 200 else ("-", "-")
+    up = h.up if h.method == "POST" else 0
+    port = rng.randint(49152, 65535)
+    return (
+        f"{h.ts:.6f}\t{_uid(rng)}\t{h.ip}\t{port}\t{PROXY}\t8080\t1\t{h.method}\t{host}\t{uri}\t-\t1.1\t"
+        f"{h.agent}\t-\t{up}\t{body}\t{h.status}\t{msg}\t-\t-\t(empty)\t-\t-\t-\t-\t-\t-\t{fuid}\t-\t{mime}\n"
+    )
+
+
+def _qtype(h: Hit) -> tuple[int, str, str]:
+    """DNS query type (number, name) and the answer Zeek prints for it."""
+    r = h.n % 20
+    if r < 11:
+        return 1, "A", h.addr
+    if r < 18:
+        return 28, "AAAA", f"2001:db8:{zlib.crc32(h.host.encode()) & 0xFFFF:x}::{h.n % 250 + 1:x}"
+    return 65, "HTTPS", "-"
+
+
+def w_zeek_dns(h: Hit, rng: random.Random) -> str:
+    code, name, answer = _qtype(h)
+    nx = h.status == 404  # about 1% of lookups fail
+    rcode, ttl = ("3\tNXDOMAIN", "-") if nx else ("0\tNOERROR", "300.000000" if answer != "-" else "-")
+    return (
+        f"{h.ts:.6f}\t{_uid(rng)}\t{h.ip}\t{rng.randint(49152, 65535)}\t{RESOLVER}\t53\tudp\t"
+        f"{rng.randint(0, 65535)}\t{h.ms / 1e5:.6f}\t{h.host}\t1\tC_INTERNET\t{code}\t{name}\t{rcode}\t"
+        f"F\tF\tT\tT\t0\t{'-' if nx else answer}\t{ttl}\tF\n"
+    )
+
+
+def w_zeek_json(h: Hit, rng: random.Random) -> str:
+    """Zeek ``ssl.log`` as JSON lines (``LogAscii::use_json``), one TLS session with SNI per line."""
+    ver, cipher = (
+        ("TLSv13", "TLS_AES_128_GCM_SHA256")
+        if h.n % 5
+        else ("TLSv12", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+    )
+    alpn = ',"next_protocol":"h2"' if h.n % 3 else ""
+    resumed = "true" if h.n % 7 == 0 else "false"
+    return (
+        f'{{"ts":{h.ts:.6f},"uid":"{_uid(rng)}","id.orig_h":"{h.ip}","id.orig_p":{rng.randint(49152, 65535)},'
+        f'"id.resp_h":"{h.addr}","id.resp_p":443,"version":"{ver}","cipher":"{cipher}","curve":"x25519",'
+        f'"server_name":"{h.host}","resumed":{resumed}{alpn},"established":true,"ssl_history":"CsiI"}}\n'
+    )
+
+
+def w_bind(h: Hit, rng: random.Random) -> str:
+    """BIND 9.16 with ``print-category``/``print-severity``; local time (UTC on this resolver)."""
+    _, qtype, _ = _qtype(h)
+    sec = int(h.ts)
+    t = _tm(sec)
+    when = (
+        f"{t.tm_mday:02d}-{MON[t.tm_mon - 1]}-{t.tm_year} {_ymd_hms(sec)[11:]}.{int(h.ts * 1000) % 1000:03d}"
+    )
+    flags = "+E(0)K" if h.n % 4 else "+E(0)DK" if h.n % 8 else "+"
+    return (
+        f"{when} queries: info: client @0x7f{rng.getrandbits(40):010x} {h.ip}#{rng.randint(1024, 65535)} "
+        f"({h.host}): query: {h.host} IN {qtype} {flags} ({RESOLVER})\n"
+    )
+
+
+def w_nss(h: Hit, rng: random.Random) -> str:
+    """Zscaler NSS web feed as tab-separated key=value (the layout the engine reads without a template).
+
+    Zscaler authenticates every user; TLS it inspects is logged with the inner method, other
+    tunnels as CONNECT. Times are the feed's zone without an offset (UTC here).
+    """
+    action = "Blocked" if h.status == 403 else "Allowed"
+    method = ("CONNECT" if h.n % 2 else "GET") if h.tls else h.method
+    appclass = "General Browsing" if h.app == "General Browsing" else "Enterprise"
+    cat = CATEGORIES[len(h.host) % len(CATEGORIES)]
+    url = f"{h.host}:443" if method == "CONNECT" else f"{h.host}{h.path}"
+    return (
+        f"time={time.asctime(_tm(int(h.ts)))}\tlogin={h.user}@agency.example.go.jp\t"
+        f"proto={'HTTPS' if h.tls else 'HTTP'}\teurl={url}\taction={action}\tappname={h.app}\t"
+        f"appclass={appclass}\treqsize={h.up}\trespsize={h.down}\turlcat={cat}\t"
+        f"cip={h.ip}\treqmethod={method}\trespcode={h.status}\tua={h.agent}\t"
+        f"dept=Policy Planning Division\tlocation=Kasumigaseki HQ\n"
+    )
+
+
+CSV_HEADER = "timestamp,user,src_ip,url,method,status,bytes_up,bytes_down\n"
+
+
+def w_csv(h: Hit, rng: random.Random) -> str:
+    """kijun CSV as exported by a TLS-inspecting gateway: full URLs, JST times with their offset."""
+    method = "GET" if h.method == "CONNECT" else h.method
+    scheme = "https" if h.tls else "http"
+    up = "" if h.n % 50 == 0 else h.up  # some products leave the request size out
+    user = h.user if h.auth else ""
+    return (
+        f"{_ymd_hms(int(h.ts) + JST, 'T')}+09:00,{user},{h.ip},{scheme}://{h.host}{h.path},{method},"
+        f"{h.status},{up},{h.down}\n"
+    )
+
+
+WRITERS: dict[str, tuple[Callable[[Hit, random.Random], str], str, str]] = {
+    # name: (line writer, header, trailer)
+    "squid": (w_squid, "", ""),
+    "squid-common": (w_squid_common, "", ""),
+    "squid-combined": (w_squid_combined, "", ""),
+    "w3c": (w_w3c, W3C_HEADER, ""),
+    "zeek-http": (w_zeek_http, ZEEK_HTTP_HEADER, ZEEK_CLOSE),
+    "zeek-dns": (w_zeek_dns, ZEEK_DNS_HEADER, ZEEK_CLOSE),
+    "zeek-json": (w_zeek_json, "", ""),
+    "bind": (w_bind, "", ""),
+    "nss": (w_nss, "", ""),
+    "csv": (w_csv, CSV_HEADER, ""),
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _population() -> tuple[list[str], list[float], dict[str, str], dict[str, str]]:
+    """Hosts by Zipf rank, their cumulative weights, server addresses and NSS app names (read-only)."""
+    hosts = _hosts(random.Random(SEED))
+    addrs = {
+        h: f"198.{18 + (c := zlib.crc32(h.encode())) % 2}.{c >> 8 & 255}.{c >> 16 & 255 or 1}" for h in hosts
+    }
+    return hosts, _zipf_cum(len(hosts)), addrs, _app_names(hosts)
+
+
+POOL_BITS = 12
+POOL = 1 << POOL_BITS
+
+
+def _pool(rng: random.Random, mu: float, sigma: float) -> list[int]:
+    return [int(rng.lognormvariate(mu, sigma)) for _ in range(POOL)]
+
+
+def _status(rng: random.Random, tls: bool) -> int:
+    r = rng.random()
+    if tls:
+        return 403 if r < 0.03 else 200
+    return 200 if r < 0.8 else 304 if r < 0.88 else 302 if r < 0.93 else 404 if r < 0.97 else 403
+
+
+def generate(path: Path, fmt: str, lines: int, users: int = 4000, seed: int = SEED) -> int:
+    """Write ``lines`` events in format ``fmt``; returns the number of header/trailer lines added.
+
+    The host ranking is the same for every seed (one organisation); ``seed`` varies the draws.
+    """
+    write, header, trailer = WRITERS[fmt]
+    hosts, cum, addrs, apps = _population()
+    rng = random.Random(seed)
     names = [f"user{u:05d}" for u in range(users)]
-    ips = [f"10.{u // 65536 % 256}.{u // 256 % 256}.{u % 256}" for u in range(users)]
+    ips = [f"10.{1 + u // 60000 % 250}.{u // 240 % 250}.{10 + u % 240}" for u in range(users)]  # DHCP pools
     ucum = _zipf_cum(users, 0.6)
     step = 86400.0 / lines
-    agents = [
-        '"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/124.0"',
-        '"Microsoft Office/16.0"',
-    ]
+    # heavy-tailed sizes and durations, drawn once into pools (a lognormal draw per line costs more
+    # than writing the line); paths cycle through PATHS x 977 ids
+    big, small, post, req = (
+        _pool(rng, mu, sigma) for mu, sigma in ((9.5, 1.6), (8.5, 1.6), (9.0, 1.2), (6.8, 1.2))
+    )
+    ms = [int(rng.expovariate(1 / 250)) for _ in range(POOL)]
+    paths = [PATHS[i % len(PATHS)].format(n=i % 977) for i in range(len(PATHS) * 977)]
     with open(path, "w", encoding="utf-8", buffering=1 << 20) as f:
-        if fmt == "w3c":
-            f.write(
-                "#Software: SGOS 7.3.10.1\n#Version: 1.0\n#Fields: date time time-taken c-ip cs-username "
-                "cs-auth-group x-exception-id sc-filter-result cs-categories sc-status s-action cs-method "
-                "cs-uri-scheme cs-host cs-uri-port cs-uri-path cs(User-Agent) s-ip sc-bytes cs-bytes\n"
-            )
+        f.write(header)
         done = 0
         while done < lines:
             k = min(100_000, lines - done)
@@ -92,38 +435,52 @@ def generate(path: Path, fmt: str, lines: int, users: int = 4000) -> None:
             us = [bisect.bisect_left(ucum, rng.random() * ucum[-1]) for _ in range(k)]
             buf = []
             for j in range(k):
-                ts = START + (done + j) * step
-                u = us[j]
-                user = names[u] if u % 10 else "-"
-                size = rng.randint(200, 200_000)
-                if fmt == "squid":
-                    if j % 4:
-                        buf.append(
-                            f"{ts:.3f} {rng.randint(1, 3000):6d} {ips[u]} TCP_TUNNEL/200 {size} CONNECT "
-                            f"{hs[j]}:443 {user} HIER_DIRECT/203.0.113.{j % 250} -\n"
-                        )
-                    else:
-                        buf.append(
-                            f"{ts:.3f} {rng.randint(1, 3000):6d} {ips[u]} TCP_MISS/200 {size} GET "
-                            f"http://{hs[j]}/p/{j % 977}.html {user} HIER_DIRECT/203.0.113.{j % 250} text/html\n"
-                        )
+                n = done + j
+                u, host = us[j], hs[j]
+                tls = n % 4 != 0
+                method = "CONNECT" if tls else "POST" if rng.random() < 0.15 else "GET"
+                status = _status(rng, tls)
+                if status == 403:
+                    down = 3900 + n % 200  # the proxy's error page
+                elif status == 302 or status == 304:
+                    down = 150 + n * 7 % 450
                 else:
-                    sec = int(ts)
-                    hh, mm, ss = sec // 3600 % 24, sec // 60 % 60, sec % 60
-                    buf.append(
-                        f"2024-05-01 {hh:02d}:{mm:02d}:{ss:02d} {rng.randint(1, 3000)} {ips[u]} {user} - - "
-                        f'OBSERVED "Technology/Internet" 200 TCP_TUNNELED CONNECT tcp {hs[j]} 443 / '
-                        f"{agents[j % 2]} 192.0.2.10 {size} {rng.randint(100, 5000)}\n"
-                    )
+                    down = (big if tls else small)[rng.getrandbits(POOL_BITS)] + 200
+                up = (post if method == "POST" else req)[rng.getrandbits(POOL_BITS)] + 100
+                hit = Hit(
+                    START + n * step, ips[u], names[u], u % 10 != 0, host, tls, method, paths[n % len(paths)],
+                    status, down, up, ms[n % POOL], AGENTS[n % len(AGENTS)], addrs[host], apps[host], n,
+                )  # fmt: skip
+                buf.append(write(hit, rng))
             f.write("".join(buf))
             done += k
+        f.write(trailer)
+    return header.count("\n") + trailer.count("\n")
+
+
+def generate_mixed(directory: Path, lines: int, users: int = 4000) -> int:
+    """One file per format in ``directory``, ``lines`` events in all; returns header/trailer lines."""
+    directory.mkdir(parents=True, exist_ok=True)
+    extra = 0
+    for i, fmt in enumerate(FORMATS):
+        share = lines // len(FORMATS) + (1 if i < lines % len(FORMATS) else 0)
+        extra += generate(directory / f"{fmt}{SUFFIX.get(fmt, '.log')}", fmt, share, users, SEED + i)
+    return extra
 
 
 def run_kijun(path: str, backend: str) -> dict[str, Any]:
     from kijun.discovery.engine import ScanOptions, scan
 
-    r = scan([path], options=ScanOptions(backend=backend))  # type: ignore[arg-type]
-    return {"lines": r.totals.lines, "apps": r.totals.apps, "unknown": r.totals.unknown_domains}
+    r = scan([path], options=ScanOptions(backend=backend))
+    t = r.totals
+    return {
+        "lines": t.lines,
+        "events": t.events,
+        "malformed": t.malformed,
+        "apps": t.apps,
+        "unknown": t.unknown_domains,
+        "formats": sorted({s.format for s in r.sources}),
+    }
 
 
 NAIVE_RE = re.compile(r"^(\d+\.\d+)\s+\d+\s+(\S+)\s+\S+/(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)")
@@ -156,7 +513,7 @@ def run_naive(path: str, limit: int) -> dict[str, Any]:
     return {"lines": n, "apps": len(apps)}
 
 
-def run_duckdb_raw(path: str) -> dict[str, Any]:
+def run_duckdb_raw(paths: list[str]) -> dict[str, Any]:
     import duckdb
 
     con = duckdb.connect()
@@ -164,7 +521,7 @@ def run_duckdb_raw(path: str) -> dict[str, Any]:
         "SELECT count(*) FROM read_csv($p, delim='\x1f', header=false, quote='', escape='', "
         "columns={'line': 'VARCHAR'}, auto_detect=false)"
     )
-    (count,) = con.execute(sql, {"p": path}).fetchone()  # type: ignore[misc]
+    (count,) = con.execute(sql, {"p": paths}).fetchone()  # type: ignore[misc]
     return {"lines": int(count)}
 
 
@@ -188,66 +545,97 @@ def measure(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
     return out
 
 
+def _generate(tmp: Path, fmt: str, lines: int) -> tuple[Path, list[str], int]:
+    """The scan target (file or directory), its files and its header/trailer line count."""
+    t0 = time.perf_counter()
+    if fmt == "mixed":
+        target = tmp / "mixed"
+        extra = generate_mixed(target, lines)
+        files = sorted(str(p) for p in target.iterdir())
+    else:
+        target = tmp / f"{fmt}{SUFFIX.get(fmt, '.log')}"
+        extra = generate(target, fmt, lines)
+        files = [str(target)]
+    size = sum(Path(p).stat().st_size for p in files)
+    print(
+        f"generated {fmt}: {lines:,} lines, {size / 1e6:.0f} MB in {time.perf_counter() - t0:.1f} s",
+        file=sys.stderr,
+    )
+    return target, files, extra
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--lines", type=int, default=1_000_000, help="events per format (mixed: in all)")
     ap.add_argument("--naive-lines", type=int, default=50_000)
-    ap.add_argument("--formats", default="squid,w3c")
-    ap.add_argument("--no-python-backend", action="store_true", help="skip the slow pure-python backend")
+    ap.add_argument("--formats", default=",".join([*FORMATS, "mixed"]), help="comma-separated; default: all")
+    ap.add_argument(
+        "--python-all", action="store_true", help="run the slow pure-python backend for every format"
+    )
+    ap.add_argument(
+        "--no-python-backend", action="store_true", help="skip the pure-python backend (also Squid)"
+    )
     args = ap.parse_args()
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    bad = [f for f in formats if f not in FORMATS and f != "mixed"]
+    if bad:
+        ap.error(f"unknown format(s) {', '.join(bad)}; choose from {', '.join([*FORMATS, 'mixed'])}")
+    if args.lines < len(FORMATS):
+        ap.error(f"--lines must be at least {len(FORMATS)} (mixed writes one file per format)")
     rows = []
+    problems = []
     with tempfile.TemporaryDirectory(prefix="bench-discovery-") as tmp:
-        for fmt in args.formats.split(","):
-            path = Path(tmp) / f"{fmt}.log"
-            t0 = time.perf_counter()
-            generate(path, fmt, args.lines)
-            size = path.stat().st_size
-            print(
-                f"generated {fmt}: {args.lines:,} lines, {size / 1e6:.0f} MB in {time.perf_counter() - t0:.1f} s",
-                file=sys.stderr,
-            )
-            raw = measure(run_duckdb_raw, str(path))
-            rows.append((fmt, "duckdb read_csv+count(*)", raw))
-            ours = measure(run_kijun, str(path), "duckdb")
-            rows.append((fmt, "kijun scan (duckdb)", ours))
-            if not args.no_python_backend:
-                rows.append((fmt, "kijun scan (python)", measure(run_kijun, str(path), "python")))
+        for fmt in formats:
+            target, files, extra = _generate(Path(tmp), fmt, args.lines)
+            rows.append((fmt, "duckdb read_csv+count(*)", measure(run_duckdb_raw, files)))
+            got = measure(run_kijun, str(target), "duckdb")
+            rows.append((fmt, "kijun scan (duckdb)", got))
+            want = sorted(set(FORMATS.values())) if fmt == "mixed" else [FORMATS[fmt]]
+            if got["malformed"] or got["events"] != args.lines or got["lines"] != args.lines + extra:
+                problems.append(f"{fmt}: {got['events']:,} events, {got['malformed']:,} malformed")
+            if got["formats"] != want:
+                problems.append(f"{fmt}: detected {got['formats']}, expected {want}")
+            if not args.no_python_backend and (fmt == "squid" or args.python_all):
+                rows.append((fmt, "kijun scan (python)", measure(run_kijun, str(target), "python")))
             if fmt == "squid":
                 rows.append(
                     (
                         fmt,
                         f"naive (first {args.naive_lines:,} lines)",
-                        measure(run_naive, str(path), args.naive_lines),
+                        measure(run_naive, files[0], args.naive_lines),
                     )
                 )
     print(
-        f"\n{'format':7} {'method':32} {'lines':>10} {'wall s':>7} {'cpu s':>7} {'lines/s':>10} "
-        f"{'lines/cpu-s':>11} {'peak RSS':>9}"
+        f"\n{'format':14} {'method':32} {'lines':>10} {'wall s':>7} {'cpu s':>7} {'lines/s':>10} "
+        f"{'lines/cpu-s':>11} {'peak RSS':>9} {'events':>10} {'malformed':>9}"
     )
     wall: dict[tuple[str, str], float] = {}
     cpu: dict[tuple[str, str], float] = {}
     for fmt, name, r in rows:
         wall[(fmt, name)] = r["lines"] / r["seconds"]
         cpu[(fmt, name)] = r["lines"] / max(r["cpu"], 1e-9)
+        ev = f"{r['events']:>10,} {r['malformed']:>9,}" if "events" in r else f"{'-':>10} {'-':>9}"
         print(
-            f"{fmt:7} {name:32} {r['lines']:>10,} {r['seconds']:>7.2f} {r['cpu']:>7.2f} "
-            f"{wall[(fmt, name)]:>10,.0f} {cpu[(fmt, name)]:>11,.0f} {r['max_rss_mb']:>7.0f}MB"
+            f"{fmt:14} {name:32} {r['lines']:>10,} {r['seconds']:>7.2f} {r['cpu']:>7.2f} "
+            f"{wall[(fmt, name)]:>10,.0f} {cpu[(fmt, name)]:>11,.0f} {r['max_rss_mb']:>7.0f}MB {ev}"
         )
-    print("\nratios (wall / cpu):")
-    for fmt in args.formats.split(","):
-        ours = (fmt, "kijun scan (duckdb)")
-        raw = (fmt, "duckdb read_csv+count(*)")
-        print(f"{fmt}: kijun / duckdb raw read = {wall[ours] / wall[raw]:.3f} / {cpu[ours] / cpu[raw]:.3f}"
-              "  (1.0 = parsing as fast as reading)")  # fmt: skip
+    print("\nratios (wall / cpu; kijun / raw read: 1.0 = parsing as fast as reading):")
+    for fmt in formats:
+        ours, raw = (fmt, "kijun scan (duckdb)"), (fmt, "duckdb read_csv+count(*)")
+        print(f"{fmt:14} kijun / duckdb raw read = {wall[ours] / wall[raw]:.3f} / "
+              f"{cpu[ours] / cpu[raw]:.3f}; 10M lines at this rate: {1e7 / wall[ours]:.0f} s wall, "
+              f"{1e7 / cpu[ours]:.0f} s of one core")  # fmt: skip
         py = (fmt, "kijun scan (python)")
         if py in wall:
-            print(f"{fmt}: duckdb engine / python backend = {wall[ours] / wall[py]:.2f}x / {cpu[ours] / cpu[py]:.2f}x")
+            print(f"{fmt:14} duckdb engine / python backend = {wall[ours] / wall[py]:.2f}x / "
+                  f"{cpu[ours] / cpu[py]:.2f}x")  # fmt: skip
         naive = [k for k in wall if k[0] == fmt and k[1].startswith("naive")]
         if naive:
-            print(f"{fmt}: kijun / naive baseline = {wall[ours] / wall[naive[0]]:.1f}x / "
+            print(f"{fmt:14} kijun / naive baseline = {wall[ours] / wall[naive[0]]:.1f}x / "
                   f"{cpu[ours] / cpu[naive[0]]:.1f}x faster")  # fmt: skip
-        print(f"{fmt}: projected 10M lines at this rate: {10_000_000 / wall[ours]:.0f} s wall, "
-              f"{10_000_000 / cpu[ours]:.0f} s of one core")  # fmt: skip
+    if problems:
+        print("\nNOT PARSED CLEANLY:\n  " + "\n  ".join(problems))
+        sys.exit(1)
 
 
 if __name__ == "__main__":
