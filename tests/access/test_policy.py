@@ -118,3 +118,47 @@ def test_revision_changes_with_content(tmp_path: Path) -> None:
     first = load_policy_dir(tmp_path).revision
     (tmp_path / "p.cedar").write_text('@id("y") permit (principal, action, resource);')
     assert load_policy_dir(tmp_path).revision != first
+
+
+def _when(body: str) -> str:
+    return f'@id("deep") forbid(principal, action, resource) when {{ {body} }};'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "(" * 1000 + "true" + ")" * 1000,
+        "[" * 1000 + "]" * 1000 + " == []",
+        "{a:" * 1000 + "1" + "}" * 1000 + " == {}",
+        "if true then " * 10000 + "true" + " else true" * 10000,
+    ],
+    ids=["parens", "sets", "records", "if-chain"],
+)
+def test_nesting_that_would_crash_cedarpy_is_refused_first(body: str) -> None:
+    """cedarpy segfaults (kills the worker, no exception) on these; the guard refuses them before.
+    Run in a child process, so a regression shows as a failed test, not a dead test run."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from kijun.access.policy import PolicySource, shipped_schema, validate_source\n"
+        "src = PolicySource(schema=shipped_schema(), files={'hand.cedar': sys.stdin.read()})\n"
+        "print(validate_source(src))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=_when(body), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert "nested deeper than 64" in out.stdout or "if-expressions in one policy" in out.stdout
+
+
+def test_nesting_guard_ignores_strings_and_comments() -> None:
+    text = (
+        '@id("ok") @description("((((( [[[[ {{{{ if if") forbid(principal, action, resource)\n'
+        "// " + "(" * 500 + "\n"
+        'when { context has note && context.note == "' + "{" * 300 + '" };'
+    )
+    assert not [p for p in validate_source(_src(text)) if "nested" in p or "if-expressions" in p]
+    with pytest.raises(PolicyError, match="nested deeper"):
+        policy_infos(_when("(" * 64 + "true" + ")" * 64))  # with the when-block's brace: 65 levels
+    policy_infos(_when("(" * 63 + "true" + ")" * 63))  # 64 levels: at the limit, parsed

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -28,6 +29,12 @@ from .rules import RuleError, load_rules, ruleset_to_cedar
 OUTCOME_ANNOTATION = "outcome"
 STEP_UP_ANNOTATION = "step_up"
 MAX_POLICY_FILE_BYTES = 4 * 1024 * 1024
+MAX_NESTING = 64
+"""Deepest bracket nesting (``( [ {``) accepted in Cedar text, and most ``if`` in one policy.
+cedarpy's recursive-descent parser overflows the native stack (a segfault that kills the worker
+process, not an exception) at about 1,000 nested brackets or 10,000 nested ``if``; real policies
+and schemas stay far below these limits."""
+MAX_IFS_PER_POLICY = 256
 
 
 class PolicyError(ValueError):
@@ -125,8 +132,36 @@ class PolicyInfo:
     description: str
 
 
+def check_nesting(text: str, what: str) -> None:
+    """Refuse Cedar text nested deeper than cedarpy can parse without crashing (``MAX_NESTING``).
+
+    A small lexer: string literals (with escapes) and ``//`` comments are skipped, brackets are
+    counted, and ``if`` keywords are counted per policy (``;`` at depth 0 ends one)."""
+    depth = ifs = 0
+    for m in _TOKENS.finditer(text):
+        tok = m.group()
+        if tok in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise PolicyError(f"{what}: brackets nested deeper than {MAX_NESTING} levels")
+        elif tok in ")]}":
+            depth = max(0, depth - 1)
+        elif tok == ";":
+            if depth == 0:
+                ifs = 0
+        elif tok == "if":
+            ifs += 1
+            if ifs > MAX_IFS_PER_POLICY:
+                raise PolicyError(f"{what}: more than {MAX_IFS_PER_POLICY} if-expressions in one policy")
+
+
+# string literals and comments (matched whole, so brackets inside them do not count), brackets, ';', 'if'
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|//[^\n]*|[()\[\]{};]|\bif\b', re.DOTALL)
+
+
 def policy_infos(cedar_text: str) -> dict[str, PolicyInfo]:
     """Parse annotations of every policy; enforce @id presence/uniqueness and outcome coherence."""
+    check_nesting(cedar_text, "policy")
     try:
         est = json.loads(cedarpy.policies_to_json_str(cedar_text))
     except ValueError as exc:
@@ -160,6 +195,10 @@ def policy_infos(cedar_text: str) -> dict[str, PolicyInfo]:
 def validate_source(src: PolicySource) -> list[str]:
     """All problems with a source, as readable lines (empty list: valid)."""
     problems: list[str] = []
+    try:
+        check_nesting(src.schema, "schema")
+    except PolicyError as exc:
+        return [str(exc)]
     try:
         schema = cedarpy.Schema.from_str(src.schema)
     except ValueError as exc:
