@@ -111,3 +111,22 @@ def test_apps_list_and_show() -> None:
     assert res.exit_code == 2 and "unknown app id" in res.stderr
     res = runner.invoke(app, ["apps", "list", "--category", "nope"])
     assert res.exit_code == 2
+
+
+NSS_TEMPLATE = "%s{time}|%s{login}|%s{cip}|%s{eurl}|%d{reqsize}|%d{respsize}|%s{action}"
+
+
+def test_custom_nss_template_is_detected_in_auto_mode_and_a_bad_one_is_a_clear_error(tmp_path: Path) -> None:
+    log = tmp_path / "zscaler.log"
+    log.write_text(
+        "Wed May  1 10:00:00 2024|tanaka|10.1.2.3|www.dropbox.com/home|1820|5123|Allowed\n"
+        "Wed May  1 10:00:05 2024|suzuki|10.1.2.4|chatgpt.com/c/1|900|20000|Allowed\n",
+        encoding="utf-8",
+    )
+    res = runner.invoke(app, ["scan", str(log), "--nss-template", NSS_TEMPLATE, "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["sources"][0]["format"] == "nss" and doc["totals"]["events"] == 2
+    assert {"dropbox", "chatgpt"} <= {a["key"] for a in doc["apps"]}
+    res = runner.invoke(app, ["scan", str(log), "--nss-template", "%s{1st}|%s{url}", "--json"])
+    assert res.exit_code == 2 and "bad NSS feed template" in res.output and "Traceback" not in res.output

@@ -25,7 +25,8 @@ from kijun.discovery.aggregate import Aggregator, PythonAggregator, Rollup
 from kijun.discovery.catalog import Catalog, load_catalog
 from kijun.discovery.matcher import Matcher
 from kijun.discovery.model import DiscoveryError, LogEvent, ParseStats
-from kijun.discovery.parsers import Parser, ParserOptions, detect_format, parser_class
+from kijun.discovery.parsers import MIN_SHARE, NssParser, Parser, ParserOptions, detect_format, parser_class
+from kijun.discovery.parsers.nss import template_share
 from kijun.discovery.register import Register
 from kijun.discovery.report import Report, build_report
 from kijun.discovery.textio import OpenedLog, open_log
@@ -140,8 +141,13 @@ def _open(item: LogInput, options: ScanOptions) -> tuple[Iterable[str], ParseSta
 def _parser_for(item: LogInput, head: Sequence[str], name: str, options: ScanOptions) -> Parser:
     fmt = item.format or options.format
     popts = ParserOptions(default_tz=options.default_tz, nss_template=options.nss_template)
-    cls = detect_format(head, name) if fmt == "auto" else parser_class(fmt)
-    return cls(popts)
+    try:
+        if fmt == "auto" and options.nss_template and template_share(options.nss_template, head) >= MIN_SHARE:
+            return NssParser(popts)  # a custom NSS feed format: only its template can recognise it
+        cls = detect_format(head, name) if fmt == "auto" else parser_class(fmt)
+        return cls(popts)
+    except ValueError as exc:  # a template the NSS parser cannot compile
+        raise DiscoveryError(f"bad NSS feed template: {exc}") from None
 
 
 def detect(item: LogInput, options: ScanOptions | None = None) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import re
 import threading
 import time
 import zlib
@@ -41,7 +40,7 @@ from .logdir import LogDirError, LogFile, list_files, resolve
 from .model import DiscoveryError
 from .models import Scan, ScanFile
 from .parsers import MIN_SHARE
-from .parsers.nss import compile_template
+from .parsers.nss import compile_template, template_share
 from .register import Register, load_register
 from .textio import open_log
 
@@ -104,10 +103,7 @@ def clean_nss_template(text: str | None) -> str | None:
         return None
     if len(value) > NSS_TEMPLATE_MAX:
         raise ValueError(f"NSS template: at most {NSS_TEMPLATE_MAX} characters")
-    try:
-        compile_template(value)
-    except re.error as exc:  # e.g. a field name starting with a digit: not a valid group name
-        raise ValueError(f"NSS template: {exc}") from None
+    compile_template(value)  # ValueError with the parser's reason
     return value
 
 
@@ -234,7 +230,7 @@ def _check_format(inp: _Input, opts: ScanOptions) -> str:
     its look but does not match the template is refused now: every line would be malformed."""
     fmt = None if inp.format == "auto" else inp.format
     head = _head(inp, opts) if opts.nss_template and fmt in (None, "nss") else []
-    if head and opts.nss_template and _template_share(opts.nss_template, head) >= MIN_SHARE:
+    if head and opts.nss_template and template_share(opts.nss_template, head) >= MIN_SHARE:
         return "nss"
     found = detect(LogInput(inp.path, name=inp.name, format=fmt), opts)
     if head and found == "nss":
@@ -254,13 +250,6 @@ def _head(inp: _Input, opts: ScanOptions) -> list[str]:
         raise DiscoveryError(f"{inp.name}: cannot read: {exc}") from None
     finally:
         opened.close()
-
-
-def _template_share(template: str, head: list[str]) -> float:
-    """Share of the non-blank head lines the NSS parser would read with ``template``."""
-    pattern = compile_template(template)
-    lines = [line.rstrip("\r\n")[:4096] for line in head if line.strip()]  # like detect_format
-    return sum(1 for line in lines if pattern.match(line)) / len(lines) if lines else 0.0
 
 
 def _check_duplicates(unit: OrgUnit, inputs: list[_Input]) -> None:

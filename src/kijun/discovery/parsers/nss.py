@@ -41,7 +41,18 @@ def compile_template(template: str) -> re.Pattern[str]:
     if not seen:
         raise ValueError("NSS template has no %s{field} specifiers")
     out.append(re.escape(text[pos:]))
-    return re.compile("".join(out) + r"\s*\Z")
+    try:
+        return re.compile("".join(out) + r"\s*\Z")
+    except re.error as exc:  # e.g. a field name starting with a digit is not a valid group name
+        raise ValueError(f"NSS template: {exc}") from None
+
+
+def template_share(template: str, head: Sequence[str]) -> float:
+    """Share of the non-blank ``head`` lines that ``template`` reads: how a custom feed format
+    (which has no shape auto-detection could know) is recognised."""
+    pattern = compile_template(template)
+    lines = [line.rstrip("\r\n")[:4096] for line in head if line.strip()]  # like detect_format
+    return sum(1 for line in lines if pattern.match(line)) / len(lines) if lines else 0.0
 
 
 def _kv(line: str) -> dict[str, str]:
