@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from kijun.core.models import AuditEntry, RoleAssignment, User
-from kijun.discovery.models import AppDecision, Scan
+from kijun.discovery.models import AppDecision, Scan, ScanUser
 
 from .web_helpers import make_scan, squid_file, upload_files, w3c_gz_file
 
@@ -25,8 +27,18 @@ def test_create_scan_by_multipart_and_read_the_report(login_as, demo) -> None:  
     body = r.json()
     assert (body["lines"], body["malformed"], body["apps"], body["unsanctioned"], body["users"]) == (11, 1, 3, 3, 4)
     assert body["created_by"] == "sysowner" and body["formats"] == ["squid", "w3c"]
-    rep = c.get(f"{BASE}/scans/{body['id']}/report").json()
+    resp = c.get(f"{BASE}/scans/{body['id']}/report")
+    assert resp.status_code == 200 and resp["Content-Type"] == "application/json" and resp.streaming
+    rep = json.loads(b"".join(resp.streaming_content))
     assert rep["schema_version"] == 1 and rep["top_unsanctioned_apps"][0] == "dropbox"
+    # the users' rows live in ScanUser; the API gives the whole document, as the engine built it
+    stored = Scan.objects.get(pk=body["id"])
+    assert all("usage" not in u for u in stored.report["users"])
+    assert ScanUser.objects.filter(scan=stored).count() == len(rep["users"]) == 4
+    assert all(u["usage"] and u["usage"][0]["transactions"] >= 1 for u in rep["users"])
+    assert sum(x["transactions"] for u in rep["users"] for x in u["usage"]) == sum(
+        u["transactions"] for u in rep["users"]
+    )
     assert rep["sources"][0]["malformed_samples"][0]["line"] == 6
     assert c.get(f"{BASE}/scans/{body['id']}").json()["title"] == "API scan"
     assert AuditEntry.objects.filter(action="discovery.scan", object_id=str(body["id"])).exists()

@@ -1,7 +1,9 @@
 """Stored shadow-IT scans and the decisions taken on what they found.
 
 A ``Scan`` keeps the engine's JSON report (schema in docs/discovery.md), not the uploaded logs:
-logs name people and are deleted once scanned. Scans belong to an org unit, so they are visible
+logs name people and are deleted once scanned. Each user's drill-down rows are kept apart, one
+``ScanUser`` row per user: a 10 M line log has ~2 M of them (hundreds of MB of JSON, over
+PostgreSQL's jsonb limit), and the report pages need only the summary. Scans belong to an org unit, so they are visible
 only to people whose DISCOVERY_VIEW scope covers that unit.
 
 An ``AppDecision`` is the organisation's answer to one discovered app or unknown domain (issue 6
@@ -112,6 +114,23 @@ class ScanFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ScanUser(models.Model):
+    """One user's drill-down rows of a finished scan, as the compact JSON array of the report's
+    ``users[position].usage`` (text: read whole for one user's page or an export, never queried)."""
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="user_rows")
+    position = models.PositiveIntegerField()
+    user = models.TextField()
+    usage = models.TextField()
+
+    class Meta:
+        ordering = ["scan_id", "position"]
+        constraints = [models.UniqueConstraint(fields=["scan", "position"], name="discovery_scanuser_unique")]
+
+    def __str__(self) -> str:
+        return self.user
 
 
 class AppDecision(models.Model):

@@ -231,19 +231,29 @@ class Report:
         """Write ``to_dict()`` as compact JSON (``ensure_ascii=False``, no spaces) to the binary
         stream ``out``, byte for byte what ``json.dumps`` gives, without building the drill-down:
         rows the SQL report rendered are copied as they are."""
-        dumps = _compact
-        head = dumps(self.to_dict(users=False))
-        out.write(head[:-1].encode("utf-8") + b',"users":[')
+        for chunk in self.iter_json():
+            out.write(chunk)
+
+    def iter_json(self) -> Iterator[bytes]:
+        """``write_json`` as chunks (one per user after the head), for a streamed HTTP response."""
+        head = _compact(self.to_dict(users=False))
+        yield head[:-1].encode("utf-8") + b',"users":['
         for i, u in enumerate(self.users):
             d = user_dict(u, rows=False)
-            usage = d.pop("usage")  # the last key of a user, so it is written last
-            rows = usage.json if isinstance(usage, UsageRows) else dumps(usage).encode("utf-8")
-            out.write((b"," if i else b"") + dumps(d)[:-1].encode("utf-8") + b',"usage":' + rows + b"}")
-        out.write(b"]}")
+            d.pop("usage")  # the last key of a user, so it is written last
+            yield (b"," if i else b"") + _compact(d)[:-1].encode("utf-8") + b',"usage":' + usage_json(u) + b"}"
+        yield b"]}"
 
 
 def _compact(doc: Any) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def usage_json(u: UserUsage) -> bytes:
+    """A user's drill-down rows as the compact JSON array ``write_json`` writes (UTF-8)."""
+    if isinstance(u.usage, UsageRows):
+        return u.usage.json
+    return _compact(user_dict(u)["usage"]).encode("utf-8")
 
 
 def user_dict(u: UserUsage, rows: bool = True) -> dict[str, Any]:

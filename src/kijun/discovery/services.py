@@ -38,10 +38,11 @@ from . import store as web
 from .engine import HEAD_LINES, LogInput, ScanOptions, ScanProgress, detect, scan
 from .logdir import LogDirError, LogFile, list_files, resolve
 from .model import DiscoveryError
-from .models import Scan, ScanFile
+from .models import Scan, ScanFile, ScanUser
 from .parsers import MIN_SHARE
 from .parsers.nss import compile_template, template_share
 from .register import Register, load_register
+from .report import Report, usage_json, user_dict
 from .textio import open_log
 
 log = logging.getLogger("kijun.discovery")
@@ -331,6 +332,20 @@ class _Progress:
             pass
 
 
+def _stored(report: Report, scan_id: int) -> tuple[dict[str, Any], list[ScanUser]]:
+    """The report as stored: the document without the users' drill-down rows, which become one
+    ``ScanUser`` row each (see ``models.ScanUser``: they would make a huge JSON column)."""
+    doc = report.to_dict(users=False)
+    doc["users"] = []
+    rows: list[ScanUser] = []
+    for i, u in enumerate(report.users):
+        d = user_dict(u, rows=False)
+        d.pop("usage")
+        doc["users"].append(d)
+        rows.append(ScanUser(scan_id=scan_id, position=i, user=u.user, usage=usage_json(u).decode("utf-8")))
+    return doc, rows
+
+
 def execute(scan_id: int) -> None:
     """Run one queued scan to its end (done or failed), then delete its uploads. Idempotent."""
     claimed = _retry(lambda: Scan.objects.filter(pk=scan_id, status=Scan.Status.QUEUED).update(
@@ -356,7 +371,7 @@ def execute(scan_id: int) -> None:
                        nss_template=params.get("nss_template") or None)
         report = scan(items, catalog=web.catalog(), register=reg, options=opts,
                       progress=_Progress(scan_id, [int(i["size"]) for i in inputs]), now=timezone.now())
-        doc = report.to_dict()
+        doc, user_rows = _stored(report, scan_id)
         t = report.totals
         formats = sorted({s.format for s in report.sources})
 
@@ -368,6 +383,8 @@ def execute(scan_id: int) -> None:
                     unknown_domains=t.unknown_domains, users=t.users, report=doc, bytes_done=obj.bytes_total,
                     events_done=t.events, finished_at=timezone.now(), progress_at=timezone.now(),
                     params=_kept(params))
+                ScanUser.objects.filter(scan_id=scan_id).delete()
+                ScanUser.objects.bulk_create(user_rows, batch_size=100)
                 audit.record("discovery.scan", "discovery.Scan", obj.pk, obj.label(), actor=obj.created_by,
                              after={"unit": obj.unit_id, "files": obj.file_names, "formats": formats,
                                     "lines": t.lines, "malformed": t.malformed, "apps": t.apps,

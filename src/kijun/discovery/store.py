@@ -29,9 +29,9 @@ from .catalog import Catalog, load_catalog
 from .engine import ScanOptions
 from .export import write_csv_stream, write_xlsx
 from .model import MalformedSample, ParseStats
-from .models import AppDecision, Scan
+from .models import AppDecision, Scan, ScanUser
 from .register import Register, RegisterEntry
-from .report import AppUsage, HostUsage, IpUsage, Report, Totals, UserAppUsage, UserUsage
+from .report import AppUsage, HostUsage, IpUsage, Report, Totals, UsageRows, UserAppUsage, UserUsage
 from .timeparse import parse_tz
 
 MiB = 1024 * 1024
@@ -266,7 +266,19 @@ def report_from_dict(doc: dict[str, Any]) -> Report:
         schema_version=doc.get("schema_version", 1))
 
 
+def report_from_scan(scan_obj: Scan) -> Report:
+    """A stored scan's full report: the document with each user's rows from ``ScanUser``
+    (kept as JSON text, parsed only if a caller reads them)."""
+    report = report_from_dict(scan_obj.report)
+    rows = ScanUser.objects.filter(scan=scan_obj).values_list("position", "usage")
+    for position, usage in rows.iterator(chunk_size=200):
+        if position < len(report.users):
+            report.users[position].usage = UsageRows(usage.encode("utf-8"))
+    return report
+
+
 def csv_bytes(scan_obj: Scan) -> bytes:
+    """The per-app table (no drill-down rows needed)."""
     buf = io.StringIO()
     write_csv_stream(report_from_dict(scan_obj.report), buf)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
@@ -276,7 +288,7 @@ def xlsx_file(scan_obj: Scan, directory: Path) -> Path:
     """Write the XLSX export to a private temporary file (the caller streams and deletes it)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"export-{scan_obj.pk}-{timezone.now().strftime('%Y%m%d%H%M%S%f')}.xlsx"
-    write_xlsx(report_from_dict(scan_obj.report), path)
+    write_xlsx(report_from_scan(scan_obj), path)
     return path
 
 

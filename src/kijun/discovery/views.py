@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -28,7 +29,7 @@ from kijun.core.uploads import UploadError, check_declared_length, iter_file
 from . import services, store
 from .forms import ScanForm
 from .model import DiscoveryError
-from .models import AppDecision, Scan
+from .models import AppDecision, Scan, ScanUser
 from .report import RISK_NOTES
 
 PAGE_SIZE = 50
@@ -217,11 +218,14 @@ def discovery_unknown(request: HttpRequest, pk: int) -> HttpResponse:
 def discovery_user(request: HttpRequest, pk: int) -> HttpResponse:
     scan_obj = _scan(request, pk)
     name = request.GET.get("u", "")
-    person = next((u for u in scan_obj.report.get("users", []) if u["user"] == name), None)
+    position, person = next(((i, u) for i, u in enumerate(scan_obj.report.get("users", [])) if u["user"] == name),
+                            (None, None))
     if person is None:
         raise Http404("no such user in this scan")
+    stored = ScanUser.objects.filter(scan=scan_obj, position=position).values_list("usage", flat=True).first()
+    usage = json.loads(stored) if stored is not None else []
     person = {**person, "usage": [{**x, "first_seen": _ts(x.get("first_seen")), "last_seen": _ts(x.get("last_seen"))}
-                                  for x in person.get("usage", [])]}
+                                  for x in usage]}
     return render(request, "discovery/user.html", {
         "scan": scan_obj, "person": person,
         "chart": _bars([(x["name"], x["transactions"]) for x in person.get("usage", [])[:TOP]])})
