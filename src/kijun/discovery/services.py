@@ -19,7 +19,7 @@ import os
 import threading
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -332,17 +332,38 @@ class _Progress:
             pass
 
 
-def _stored(report: Report, scan_id: int) -> tuple[dict[str, Any], list[ScanUser]]:
-    """The report as stored: the document without the users' drill-down rows, which become one
-    ``ScanUser`` row each (see ``models.ScanUser``: they would make a huge JSON column)."""
+def _insert_user_rows(rows: Iterable[tuple[int, int, str, str]]) -> None:
+    """Insert ``(scan_id, position, user, usage)`` rows with one prepared INSERT per row.
+
+    Why not ``bulk_create``: on PostgreSQL it binds each column as one array, and psycopg quotes
+    array elements in Python — every ``"`` of the JSON text through a regex (measured: 23 s for
+    the 70 MB of a 1 M line log). Scalar parameters are escaped in C."""
+    meta = ScanUser._meta
+    q = connection.ops.quote_name
+    cols = ", ".join(q(meta.get_field(f).column) for f in ("scan", "position", "user", "usage"))
+    sql = f"INSERT INTO {q(meta.db_table)} ({cols}) VALUES (%s, %s, %s, %s)"  # noqa: S608 - names from model metadata, values bound
+    it = iter(rows)
+    # nosemgrep: kijun-raw-sql -- fixed INSERT from model metadata, values bound; runs in the scan worker
+    with connection.cursor() as cur:
+        while batch := list(itertools.islice(it, 200)):
+            cur.executemany(sql, batch)
+
+
+def _stored(report: Report, scan_id: int) -> tuple[dict[str, Any], Callable[[], Iterator[tuple[int, int, str, str]]]]:
+    """The report as stored: the document without the users' drill-down rows, and the
+    ``ScanUser`` rows for them, generated a few at a time (hundreds of MB of text for a large log;
+    a generator function, as a retried write starts again)."""
     doc = report.to_dict(users=False)
     doc["users"] = []
-    rows: list[ScanUser] = []
-    for i, u in enumerate(report.users):
+    for u in report.users:
         d = user_dict(u, rows=False)
         d.pop("usage")
         doc["users"].append(d)
-        rows.append(ScanUser(scan_id=scan_id, position=i, user=u.user, usage=usage_json(u).decode("utf-8")))
+
+    def rows() -> Iterator[tuple[int, int, str, str]]:
+        for i, u in enumerate(report.users):
+            yield scan_id, i, u.user, usage_json(u).decode("utf-8")
+
     return doc, rows
 
 
@@ -384,7 +405,7 @@ def execute(scan_id: int) -> None:
                     events_done=t.events, finished_at=timezone.now(), progress_at=timezone.now(),
                     params=_kept(params))
                 ScanUser.objects.filter(scan_id=scan_id).delete()
-                ScanUser.objects.bulk_create(user_rows, batch_size=100)
+                _insert_user_rows(user_rows())
                 audit.record("discovery.scan", "discovery.Scan", obj.pk, obj.label(), actor=obj.created_by,
                              after={"unit": obj.unit_id, "files": obj.file_names, "formats": formats,
                                     "lines": t.lines, "malformed": t.malformed, "apps": t.apps,
