@@ -19,6 +19,7 @@ JA = {
     "Squid, W3C/Blue Coat, Zeek, BIND, Zscaler NSS or kijun CSV; gzip is fine. Up to %(max_files)s files, %(max_mb)s MB each. Large files are scanned in the background; the report page shows the progress. Files are deleted after the scan; only the report is kept.":
         "Squid、W3C/Blue Coat、Zeek、BIND、Zscaler NSS または kijun CSV 形式（gzip 圧縮も可）。最大 %(max_files)s ファイル、1ファイル %(max_mb)s MB まで。大きなファイルはバックグラウンドでスキャンし、レポート画面に進み具合を表示します。ファイルはスキャン後に削除され、レポートだけが残ります。",
     "Run scan": "スキャンを実行",
+    "Per-user CSV": "利用者別の明細（CSV）",
     "Title": "件名",
     "Log format": "ログ形式",
     "Detect automatically": "自動判定",

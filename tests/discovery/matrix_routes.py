@@ -31,6 +31,7 @@ UI_ROUTES = [
     Route("discovery_user", Perm.DISCOVERY_VIEW, "discovery_scan", query="u=tanaka"),
     Route("discovery_export_csv", Perm.DISCOVERY_VIEW, "discovery_scan"),
     Route("discovery_export_xlsx", Perm.DISCOVERY_VIEW, "discovery_scan"),
+    Route("discovery_export_users_csv", Perm.DISCOVERY_VIEW, "discovery_scan"),
 ]
 
 API_ROUTES = [

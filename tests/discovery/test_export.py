@@ -71,3 +71,14 @@ def test_xlsx_users_continue_on_more_sheets_past_the_row_limit(
     rows = [r for name in ("users", "users_2") for r in list(wb[name].iter_rows(values_only=True))]
     assert rows[0] == rows[2] and rows[0][0] == "user"  # each sheet has the header
     assert sorted(str(r[1]) for r in (rows[1], rows[3])) == ["?example.jp", "dropbox"]
+
+
+def test_users_csv_has_one_row_per_user_and_service(report: Report, tmp_path: Path) -> None:
+    from kijun.discovery.export import USER_COLUMNS, write_users_csv
+
+    out = tmp_path / "users.csv"
+    write_users_csv(report, out)
+    rows = list(csv.reader(out.read_bytes().decode("utf-8-sig").splitlines()))
+    assert tuple(rows[0]) == USER_COLUMNS
+    assert sorted((r[0], r[1]) for r in rows[1:]) == [("'=HYPERLINK(\"http://evil\")", "dropbox"), ("tanaka", "?example.jp")]
+    assert oct(out.stat().st_mode & 0o777) == "0o600"

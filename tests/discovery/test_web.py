@@ -85,7 +85,15 @@ def test_csv_and_xlsx_export(login_as, demo) -> None:  # type: ignore[no-untyped
 
     wb = load_workbook(io.BytesIO(b"".join(r.streaming_content)), read_only=True)
     assert wb.sheetnames == ["summary", "apps", "unknown_domains", "users", "sources"]
-    assert AuditEntry.objects.filter(action="discovery.export").count() == 2
+    xlsx_users = list(wb["users"].iter_rows(values_only=True))[1:]
+    r = c.get(reverse("discovery_export_users_csv", kwargs={"pk": scan.pk}))
+    assert r.status_code == 200 and r.streaming and r["Content-Type"].startswith("text/csv")
+    body = b"".join(r.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")
+    users = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    assert users[0][:4] == ["user", "key", "name", "status"] and len(users) - 1 == len(xlsx_users) > 0
+    assert ["tanaka", "dropbox"] in [u[:2] for u in users]
+    assert AuditEntry.objects.filter(action="discovery.export").count() == 3
 
 
 def test_oversize_upload_is_413_and_leaves_nothing(login_as, demo, settings) -> None:  # type: ignore[no-untyped-def]

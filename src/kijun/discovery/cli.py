@@ -19,7 +19,7 @@ from rich.table import Table
 
 from kijun.discovery.catalog import App, Catalog, load_catalog
 from kijun.discovery.engine import ScanOptions, ScanProgress, scan
-from kijun.discovery.export import write_csv, write_xlsx
+from kijun.discovery.export import write_csv, write_users_csv, write_xlsx
 from kijun.discovery.model import FORMAT_NAMES, DiscoveryError
 from kijun.discovery.register import load_register
 from kijun.discovery.report import Report, user_dict
@@ -182,6 +182,9 @@ def scan_cmd(
     xlsx_out: Annotated[
         Path | None, typer.Option("--xlsx", help="Write the report as an Excel workbook.")
     ] = None,
+    users_csv_out: Annotated[
+        Path | None, typer.Option("--users-csv", help="Write the per-user drill-down (one row per user and service) as CSV.")
+    ] = None,
 ) -> None:
     """Find the cloud services in LOG files and compare them with the sanctioned register."""
     report = _run_scan(logs, fmt, sanctioned, since, until, tz, nss_template, encoding, backend,
@@ -191,6 +194,8 @@ def scan_cmd(
             write_csv(report, csv_out)
         if xlsx_out:
             write_xlsx(report, xlsx_out)
+        if users_csv_out:
+            write_users_csv(report, users_csv_out)
     except OSError as exc:
         _fail(f"cannot write export: {exc}")
     if user is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from kijun.core.uploads import StoredUpload, UploadPolicy, UploadTooLarge
 
 from .catalog import Catalog, load_catalog
 from .engine import ScanOptions
+from .export import users_csv_chunks as users_csv_chunks_of
 from .export import write_csv_stream, write_xlsx
 from .model import MalformedSample, ParseStats
 from .models import AppDecision, Scan, ScanUser
@@ -275,6 +276,14 @@ def report_from_scan(scan_obj: Scan) -> Report:
         if position < len(report.users):
             report.users[position].usage = UsageRows(usage.encode("utf-8"))
     return report
+
+
+def users_csv_chunks(scan_obj: Scan) -> Iterator[bytes]:
+    """The per-user drill-down CSV of a stored scan, streamed one ``ScanUser`` row at a time."""
+    rows = ScanUser.objects.filter(scan=scan_obj).order_by("position").values_list("user", "usage")
+    yield from users_csv_chunks_of(
+        (user, UsageRows(usage.encode("utf-8"))) for user, usage in rows.iterator(chunk_size=50)
+    )
 
 
 def csv_bytes(scan_obj: Scan) -> bytes:

@@ -14,5 +14,6 @@ urlpatterns: list[URLPattern] = [
     path("scans/<int:pk>/user/", views.discovery_user, name="discovery_user"),
     path("scans/<int:pk>/export.csv", views.discovery_export_csv, name="discovery_export_csv"),
     path("scans/<int:pk>/export.xlsx", views.discovery_export_xlsx, name="discovery_export_xlsx"),
+    path("scans/<int:pk>/users.csv", views.discovery_export_users_csv, name="discovery_export_users_csv"),
     path("scans/<int:pk>/decide/", views.discovery_decide, name="discovery_decide"),
 ]
