@@ -323,8 +323,8 @@ def _sql_report(
 
 
 def _sql_path(item: LogInput, opened: OpenedLog | None, parser: Parser, agg: Aggregator) -> bool:
-    """SQL parsing applies to uncompressed UTF-8 files of a supported format (duckdb backend)."""
-    if opened is None or opened.compressed or opened.encoding not in ("utf-8", "utf-8-sig"):
+    """SQL parsing applies to UTF-8 files (plain or gzip) of a supported format (duckdb backend)."""
+    if opened is None or opened.encoding not in ("utf-8", "utf-8-sig"):
         return False
     if not isinstance(item.source, str | os.PathLike) or not _is_duckdb(agg):
         return False
@@ -360,7 +360,7 @@ def _scan_sql(
             progress(ScanProgress(stats.source, index, total, stats.events, done_bytes, opened.size, False))
 
     try:
-        fs.run(Path(item.source), opened.encoding == "utf-8-sig", report)
+        fs.run(Path(item.source), opened.encoding == "utf-8-sig", report, compressed=opened.compressed)
     except OSError as exc:
         raise DiscoveryError(f"{stats.source}: cannot read: {exc.strerror or exc}") from None
     if progress is not None:

@@ -21,10 +21,12 @@ parsed by Python after the statement, in file order.
 
 from __future__ import annotations
 
+import gzip
 import queue
 import struct
 import tempfile
 import threading
+import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,6 +160,26 @@ def _cut(buf: bytes) -> int:
     return max(buf.rfind(b"\n"), buf.rfind(b"\r", 0, len(buf) - 1)) + 1
 
 
+READ_BYTES = 1 << 16
+
+
+def _read(raw: BinaryIO, size: int) -> tuple[bytes, BaseException | None]:
+    """Up to ``size`` bytes, read ``READ_BYTES`` at a time, and the read error that ended them early
+    (a truncated gzip raises only after the bytes before the damage were decompressed)."""
+    parts: list[bytes] = []
+    got = 0
+    while got < size:
+        try:
+            data = raw.read(min(READ_BYTES, size - got))
+        except (OSError, EOFError, zlib.error) as exc:
+            return b"".join(parts), exc
+        if not data:
+            break
+        parts.append(data)
+        got += len(data)
+    return b"".join(parts), None
+
+
 def _blocks(raw: BinaryIO, block_bytes: int) -> Iterator[pa.Array]:
     """Binary blocks cut after a line end, as line arrays. A line longer than ``_LONG`` bytes keeps
     only its start (the Python reader keeps its first ``MAX_LINE`` characters), so memory stays
@@ -165,7 +187,12 @@ def _blocks(raw: BinaryIO, block_bytes: int) -> Iterator[pa.Array]:
     carry = b""
     skipping = False
     while True:
-        data = raw.read(block_bytes)
+        data, failure = _read(raw, block_bytes)
+        if failure is not None:  # keep the complete lines read before it (the Python reader does)
+            cut = _cut(carry + data) if not skipping else 0
+            if cut:
+                yield _split((carry + data)[:cut])
+            raise failure
         if not data:
             if carry:
                 yield _split(carry)
@@ -234,8 +261,10 @@ class _Feed:
 
     _REC = struct.Struct("<QI")
 
-    def __init__(self, raw: BinaryIO, pattern: str, block_bytes: int) -> None:
+    def __init__(self, raw: BinaryIO, pattern: str, block_bytes: int, position: Callable[[], int]) -> None:
         self.raw = raw
+        self.position = position
+        self.read_error: str | None = None
         self.rx = f"^(?:{pattern})$"
         self.block_bytes = block_bytes
         self.spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115 - closed by run()
@@ -253,14 +282,25 @@ class _Feed:
             self.error = exc
 
     def _classify(self) -> Iterator[pa.RecordBatch]:
-        for lines in _blocks(self.raw, self.block_bytes):
+        # reading (and gunzipping) in one thread, splitting and matching in this one
+        blocks = _prefetched(_blocks(self.raw, self.block_bytes))
+        while True:
+            try:
+                lines = next(blocks)
+            except StopIteration:
+                return
+            except (OSError, EOFError, zlib.error) as exc:
+                # a truncated gzip (rotation in progress), a vanished network file: like the Python
+                # reader, the input ends here and the lines read so far count
+                self.read_error = f"input ended early: {exc}"
+                return
             base = self.lines
             self.lines += len(lines)
             try:
                 text = lines.cast(pa.large_string())
             except pa.ArrowInvalid:  # not valid UTF-8 somewhere: the Python decoder decides, per line
                 self._spool(base, lines, None)
-                self.bytes_read = self.raw.tell()
+                self.bytes_read = self.position()
                 continue
             ok = pc.and_(pc.match_substring_regex(text, self.rx), pc.less(pc.binary_length(lines), MAX_LINE))
             matched = pc.sum(ok).as_py() or 0
@@ -268,7 +308,7 @@ class _Feed:
                 idx = pc.indices_nonzero(pc.invert(ok))
                 self._spool(base, pc.take(lines, idx), idx.to_pylist())
             self.matched += matched
-            self.bytes_read = self.raw.tell()
+            self.bytes_read = self.position()
             if matched:
                 good = pc.filter(text, ok)
                 for chunk in good.chunks if isinstance(good, pa.ChunkedArray) else [good]:
@@ -330,16 +370,21 @@ class SqlFileScan:
         events = _EVENTS_SQL.format(columns=fmt.columns, tokens=fmt.tokens)
         self._sql = _STAGE_SQL.format(events=events) if self.windowed else _INSERT_SQL.format(events=events)
 
-    def run(self, path: str | Path, bom: bool, progress: Callable[[int], None] | None = None) -> None:
-        """Scan the file; ``progress`` gets the bytes read so far about twice a second."""
-        with open(path, "rb") as raw:
+    def run(
+        self, path: str | Path, bom: bool, progress: Callable[[int], None] | None = None, *, compressed: bool = False
+    ) -> None:
+        """Scan the file (gzip-compressed if ``compressed``); ``progress`` gets the bytes of the
+        file read so far about twice a second."""
+        with open(path, "rb") as file, (gzip.GzipFile(fileobj=file, mode="rb") if compressed else file) as raw:
             if bom:
                 raw.read(3)
-            feed = _Feed(raw, self.fmt.pattern, self.block_bytes)
+            feed = _Feed(raw, self.fmt.pattern, self.block_bytes, file.tell)
             try:
                 kept = self._statement(feed, progress)
                 if feed.error is not None:
                     raise feed.error
+                if feed.read_error is not None:
+                    self.stats.error = feed.read_error
                 st = self.stats
                 if self.windowed:
                     inside, outside = (int(v) for v in self.con.execute(_COUNT_SQL).fetchall()[0])
