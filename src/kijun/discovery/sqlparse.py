@@ -30,7 +30,7 @@ import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, BinaryIO, TypeVar
+from typing import IO, Any, Protocol, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -163,7 +163,11 @@ def _cut(buf: bytes) -> int:
 READ_BYTES = 1 << 16
 
 
-def _read(raw: BinaryIO, size: int) -> tuple[bytes, BaseException | None]:
+class _Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def _read(raw: _Readable, size: int) -> tuple[bytes, BaseException | None]:
     """Up to ``size`` bytes, read ``READ_BYTES`` at a time, and the read error that ended them early
     (a truncated gzip raises only after the bytes before the damage were decompressed)."""
     parts: list[bytes] = []
@@ -180,7 +184,7 @@ def _read(raw: BinaryIO, size: int) -> tuple[bytes, BaseException | None]:
     return b"".join(parts), None
 
 
-def _blocks(raw: BinaryIO, block_bytes: int) -> Iterator[pa.Array]:
+def _blocks(raw: _Readable, block_bytes: int) -> Iterator[pa.Array]:
     """Binary blocks cut after a line end, as line arrays. A line longer than ``_LONG`` bytes keeps
     only its start (the Python reader keeps its first ``MAX_LINE`` characters), so memory stays
     bounded even for a file without line ends."""
@@ -261,7 +265,7 @@ class _Feed:
 
     _REC = struct.Struct("<QI")
 
-    def __init__(self, raw: BinaryIO, pattern: str, block_bytes: int, position: Callable[[], int]) -> None:
+    def __init__(self, raw: _Readable, pattern: str, block_bytes: int, position: Callable[[], int]) -> None:
         self.raw = raw
         self.position = position
         self.read_error: str | None = None
