@@ -294,7 +294,7 @@ def discovery_get_report(request: HttpRequest, scan_id: PathId) -> StreamingHttp
     scan_obj = get_object_or_404(_scans(request, Perm.DISCOVERY_VIEW).select_related(None).only("id", "report"), pk=scan_id)
     if not scan_obj.report:  # queued, running or failed: no report yet
         return StreamingHttpResponse(iter([b"{}"]), content_type="application/json")
-    return StreamingHttpResponse(store.report_from_scan(scan_obj).iter_json(), content_type="application/json")
+    return StreamingHttpResponse(store.report_json_chunks(scan_obj), content_type="application/json")
 
 
 @router.get("/discovery/decisions", response={200: list[DecisionOut], **ERRORS},

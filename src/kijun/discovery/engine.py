@@ -27,8 +27,9 @@ from kijun.discovery.matcher import Matcher
 from kijun.discovery.model import DiscoveryError, LogEvent, ParseStats
 from kijun.discovery.parsers import MIN_SHARE, NssParser, Parser, ParserOptions, detect_format, parser_class
 from kijun.discovery.parsers.nss import template_share
+from kijun.discovery.pyreport import build_report
 from kijun.discovery.register import Register
-from kijun.discovery.report import Report, build_report
+from kijun.discovery.report import Report
 from kijun.discovery.textio import OpenedLog, open_log
 
 HEAD_LINES = 50

@@ -1,19 +1,18 @@
 """The discovery report: per-app usage, unknown domains, top lists and per-user drill-down.
 
-Built from a ``Rollup`` (already small), so this module is plain Python. ``Report.to_dict`` is the
-stable JSON document (``schema_version``) documented in docs/discovery.md.
+The data model both backends build (``sqlreport`` for duckdb, ``pyreport`` for python).
+``Report.to_dict`` is the stable JSON document (``schema_version``) documented in
+docs/discovery.md; ``write_json``/``iter_json`` write it without building the drill-down.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, overload
 
-from kijun.discovery.aggregate import Rollup
 from kijun.discovery.catalog import Catalog
 from kijun.discovery.matcher import Match
 from kijun.discovery.model import ParseStats
@@ -234,14 +233,18 @@ class Report:
         for chunk in self.iter_json():
             out.write(chunk)
 
-    def iter_json(self) -> Iterator[bytes]:
-        """``write_json`` as chunks (one per user after the head), for a streamed HTTP response."""
+    def iter_json(self, usage: Iterable[bytes] | None = None) -> Iterator[bytes]:
+        """``write_json`` as chunks (one per user after the head), for a streamed HTTP response.
+
+        ``usage``: each user's rows as JSON text, in ``users`` order, in place of ``u.usage`` (a
+        stored scan reads them from the database one at a time while the response streams)."""
         head = _compact(self.to_dict(users=False))
         yield head[:-1].encode("utf-8") + b',"users":['
-        for i, u in enumerate(self.users):
+        rows = iter(usage) if usage is not None else (usage_json(u) for u in self.users)
+        for i, (u, text) in enumerate(zip(self.users, rows, strict=True)):
             d = user_dict(u, rows=False)
             d.pop("usage")  # the last key of a user, so it is written last
-            yield (b"," if i else b"") + _compact(d)[:-1].encode("utf-8") + b',"usage":' + usage_json(u) + b"}"
+            yield (b"," if i else b"") + _compact(d)[:-1].encode("utf-8") + b',"usage":' + text + b"}"
         yield b"]}"
 
 
@@ -310,19 +313,6 @@ def _describe(m: Match, catalog: Catalog) -> dict[str, Any]:
     }  # fmt: skip
 
 
-class _Acc:
-    """Running sums for one group of rollup rows (bytes stay ``None`` until a known value arrives)."""
-
-    __slots__ = ("n", "up", "down", "first", "last")
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.up: int | None = None
-        self.down: int | None = None
-        self.first: float | None = None
-        self.last: float | None = None
-
-
 def _total(values: Iterable[int | None]) -> int | None:
     known = [v for v in values if v is not None]
     return sum(known) if known else None
@@ -344,172 +334,3 @@ class _Iso:
         if text is None:
             text = self._cache[sec] = datetime.fromtimestamp(sec, UTC).isoformat(timespec="seconds")
         return text
-
-
-def build_report(
-    rollup: Rollup,
-    catalog: Catalog,
-    sources: list[ParseStats],
-    *,
-    generated_at: datetime,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    register_source: str | None = None,
-    pseudonymised: bool = False,
-    top_n: int = 20,
-    hosts_per_app: int = 20,
-) -> Report:
-    """One pass over the rollup into per-app, per-(user, app) and per-IP accumulators."""
-    fmt = _Iso()
-    # Hot loop over every rollup row: plain lists and bound methods, no per-row method calls.
-    per_app: dict[str, list[Any]] = {}  # key -> [n, up, down, first, last, users, ips]
-    per_user_app: dict[tuple[str, str], list[Any]] = {}  # (user, key) -> [n, up, down, first, last]
-    per_ip: dict[str, list[Any]] = {}  # ip -> [n, keys]
-    app_get, ua_get, ip_get = per_app.get, per_user_app.get, per_ip.get
-    for key, user, ip, n, up, down, first, last in rollup.rows:
-        a = app_get(key)
-        if a is None:
-            a = per_app[key] = [0, None, None, None, None, set(), set()]
-        a[0] += n
-        if up is not None:
-            a[1] = up if a[1] is None else a[1] + up
-        if down is not None:
-            a[2] = down if a[2] is None else a[2] + down
-        if first is not None and (a[3] is None or first < a[3]):
-            a[3] = first
-        if last is not None and (a[4] is None or last > a[4]):
-            a[4] = last
-        if user is not None:
-            a[5].add(user)
-            pair = (user, key)
-            ua = ua_get(pair)
-            if ua is None:
-                per_user_app[pair] = [n, up, down, first, last]
-            else:
-                ua[0] += n
-                if up is not None:
-                    ua[1] = up if ua[1] is None else ua[1] + up
-                if down is not None:
-                    ua[2] = down if ua[2] is None else ua[2] + down
-                if first is not None and (ua[3] is None or first < ua[3]):
-                    ua[3] = first
-                if last is not None and (ua[4] is None or last > ua[4]):
-                    ua[4] = last
-        if ip is not None:
-            a[6].add(ip)
-            ipa = ip_get(ip)
-            if ipa is None:
-                per_ip[ip] = [n, {key}]
-            else:
-                ipa[0] += n
-                ipa[1].add(key)
-    hosts_by_key: dict[str, list[HostUsage]] = defaultdict(list)
-    for h in rollup.hosts:
-        hosts_by_key[h.key].append(HostUsage(h.host, h.transactions, h.bytes_up, h.bytes_down))
-    apps: list[AppUsage] = []
-    unknown: list[AppUsage] = []
-    for key, acc in per_app.items():
-        m = rollup.matches[key]
-        hosts = sorted(hosts_by_key[key], key=lambda h: (-h.transactions, h.host))[:hosts_per_app]
-        usage = AppUsage(
-            key=key,
-            app_id=m.app_id,
-            status=m.status,
-            register_status=m.register_status,
-            scope_domain=m.scope,
-            registrable_domain=m.registrable,
-            users=len(acc[5]),
-            source_ips=len(acc[6]),
-            transactions=acc[0],
-            bytes_up=acc[1],
-            bytes_down=acc[2],
-            first_seen=fmt(acc[3]),
-            last_seen=fmt(acc[4]),
-            risk_notes=_risks(m, catalog),
-            hosts=hosts,
-            **_describe(m, catalog),
-        )
-        (unknown if m.status == "unknown-domain" else apps).append(usage)
-    order = lambda a: (-a.users, -a.source_ips, -a.transactions, a.key)  # noqa: E731
-    apps.sort(key=order)
-    unknown.sort(key=order)
-    status_of = {a.key: a.status for a in [*apps, *unknown]}
-    name_of = {a.key: a.name_ja for a in [*apps, *unknown]}
-
-    by_user: dict[str, list[UserAppUsage]] = defaultdict(list)
-    user_total: dict[str, _Acc] = {}
-    for (user, key), (n, up, down, first, last) in per_user_app.items():
-        by_user[user].append(
-            UserAppUsage(key, name_of[key], status_of[key], n, up, down, fmt(first), fmt(last))
-        )
-        t = user_total.get(user)
-        if t is None:
-            t = user_total[user] = _Acc()
-        t.n += n
-        if up is not None:
-            t.up = up if t.up is None else t.up + up
-        if down is not None:
-            t.down = down if t.down is None else t.down + down
-        if first is not None and (t.first is None or first < t.first):
-            t.first = first
-        if last is not None and (t.last is None or last > t.last):
-            t.last = last
-    users: list[UserUsage] = []
-    for user, detail in by_user.items():
-        detail.sort(key=lambda u: (-u.transactions, u.key))
-        t = user_total[user]
-        statuses = [d.status for d in detail]
-        users.append(
-            UserUsage(
-                user=user,
-                transactions=t.n,
-                bytes_up=t.up,
-                bytes_down=t.down,
-                apps=sum(1 for s in statuses if s != "unknown-domain"),
-                unsanctioned_apps=statuses.count("unsanctioned"),
-                unknown_domains=statuses.count("unknown-domain"),
-                first_seen=fmt(t.first),
-                last_seen=fmt(t.last),
-                usage=detail,
-            )
-        )
-    users.sort(key=lambda u: (-u.unsanctioned_apps, -u.transactions, u.user))
-    ips = [
-        IpUsage(
-            ip, n,
-            sum(1 for k in keys if status_of[k] != "unknown-domain"),
-            sum(1 for k in keys if status_of[k] == "unsanctioned"),
-        )
-        for ip, (n, keys) in per_ip.items()
-    ]  # fmt: skip
-    ips.sort(key=lambda i: (-i.unsanctioned_apps, -i.transactions, i.src_ip))
-    unsanctioned = [a.key for a in apps if a.status == "unsanctioned"]
-    top_users = [u.user for u in sorted(users, key=lambda u: (-u.transactions, u.user))[:top_n]]
-    totals = Totals(
-        lines=sum(s.lines for s in sources),
-        events=sum(s.events for s in sources),
-        malformed=sum(s.malformed for s in sources),
-        users=len(users),
-        source_ips=len(per_ip),
-        apps=len(apps),
-        sanctioned_apps=sum(1 for a in apps if a.status == "sanctioned"),
-        unsanctioned_apps=len(unsanctioned),
-        unknown_domains=len(unknown),
-        bytes_up=_total(a[1] for a in per_app.values()),
-        bytes_down=_total(a[2] for a in per_app.values()),
-    )
-    return Report(
-        generated_at=generated_at.astimezone(UTC).isoformat(timespec="seconds"),
-        since=since.isoformat() if since else None,
-        until=until.isoformat() if until else None,
-        register=register_source,
-        pseudonymised=pseudonymised,
-        sources=sources,
-        totals=totals,
-        apps=apps,
-        unknown_domains=unknown,
-        top_unsanctioned_apps=unsanctioned[:top_n],
-        top_users=top_users,
-        top_source_ips=ips[:top_n],
-        users=users,
-    )

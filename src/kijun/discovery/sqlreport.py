@@ -4,7 +4,7 @@ Why: the Python ``build_report`` walks every (row, user, source IP) aggregate â€
 thousands for a million-line log â€” with dict and set operations. Here DuckDB computes the same
 groupings in parallel from the aggregator's ``partial`` table; Python only matches the distinct
 hosts (a few thousand catalog lookups) and turns the final, already-sorted rows into the
-``Report`` dataclasses. ``report.build_report`` defines the semantics; a test compares both.
+``Report`` dataclasses. ``pyreport.build_report`` defines the semantics; a test compares both.
 """
 
 from __future__ import annotations

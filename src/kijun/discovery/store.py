@@ -278,6 +278,13 @@ def report_from_scan(scan_obj: Scan) -> Report:
     return report
 
 
+def report_json_chunks(scan_obj: Scan) -> Iterator[bytes]:
+    """A stored scan's report as ``Report.write_json`` writes it, with each user's rows read from
+    ``ScanUser`` one at a time while the chunks are consumed (memory: one user's rows)."""
+    rows = ScanUser.objects.filter(scan=scan_obj).order_by("position").values_list("usage", flat=True)
+    return report_from_dict(scan_obj.report).iter_json(u.encode("utf-8") for u in rows.iterator(chunk_size=50))
+
+
 def users_csv_chunks(scan_obj: Scan) -> Iterator[bytes]:
     """The per-user drill-down CSV of a stored scan, streamed one ``ScanUser`` row at a time."""
     rows = ScanUser.objects.filter(scan=scan_obj).order_by("position").values_list("user", "usage")
