@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 import io
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -276,6 +277,12 @@ def report_from_scan(scan_obj: Scan) -> Report:
         if position < len(report.users):
             report.users[position].usage = UsageRows(usage.encode("utf-8"))
     return report
+
+
+def user_usage(scan_obj: Scan, position: int) -> list[dict[str, Any]]:
+    """One user's drill-down rows (``report.users[position]``) of a scan the caller may view."""
+    stored = ScanUser.objects.filter(scan=scan_obj, position=position).values_list("usage", flat=True).first()
+    return json.loads(stored) if stored is not None else []
 
 
 def report_json_chunks(scan_obj: Scan) -> Iterator[bytes]:

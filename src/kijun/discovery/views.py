@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -29,7 +28,7 @@ from kijun.core.uploads import UploadError, check_declared_length, iter_file
 from . import services, store
 from .forms import ScanForm
 from .model import DiscoveryError
-from .models import AppDecision, Scan, ScanUser
+from .models import AppDecision, Scan
 from .report import RISK_NOTES
 
 PAGE_SIZE = 50
@@ -222,8 +221,7 @@ def discovery_user(request: HttpRequest, pk: int) -> HttpResponse:
                             (None, None))
     if person is None:
         raise Http404("no such user in this scan")
-    stored = ScanUser.objects.filter(scan=scan_obj, position=position).values_list("usage", flat=True).first()
-    usage = json.loads(stored) if stored is not None else []
+    usage = store.user_usage(scan_obj, position)  # type: ignore[arg-type]
     person = {**person, "usage": [{**x, "first_seen": _ts(x.get("first_seen")), "last_seen": _ts(x.get("last_seen"))}
                                   for x in usage]}
     return render(request, "discovery/user.html", {
