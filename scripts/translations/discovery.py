@@ -20,6 +20,7 @@ JA = {
         "Squid、W3C/Blue Coat、Zeek、BIND、Zscaler NSS または kijun CSV 形式（gzip 圧縮も可）。最大 %(max_files)s ファイル、1ファイル %(max_mb)s MB まで。大きなファイルはバックグラウンドでスキャンし、レポート画面に進み具合を表示します。ファイルはスキャン後に削除され、レポートだけが残ります。",
     "Run scan": "スキャンを実行",
     "Per-user CSV": "利用者別の明細（CSV）",
+    "Choose a decision": "判断を選択",
     "Title": "件名",
     "Log format": "ログ形式",
     "Detect automatically": "自動判定",

@@ -154,7 +154,12 @@ def test_decisions_are_saved_audited_and_remembered(login_as, demo) -> None:  # 
     c = login_as("sysowner")
     _upload(c, demo)
     scan = Scan.objects.get()
+    page = c.get(reverse("discovery_scan", kwargs={"pk": scan.pk})).content.decode()
+    # nothing is preselected: "Save" on an undecided row must not sanction the service
+    assert '<select name="decision"' in page and 'required><option value="" selected>' in page
     url = reverse("discovery_decide", kwargs={"pk": scan.pk})
+    c.post(url, {"key": "dropbox", "name": "Dropbox", "decision": "", "reason": ""})
+    assert not AppDecision.objects.exists()
     r = c.post(url, {"key": "dropbox", "name": "Dropbox", "decision": "prohibited", "reason": "個人契約"})
     assert r.status_code == 302
     d = AppDecision.objects.get()
