@@ -146,3 +146,29 @@ def test_report_page_queries_do_not_grow_with_the_depth(login_as, demo) -> None:
         assert r.status_code == 200 and "利用禁止（デモ省の判断）" in r.content.decode()
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
+
+
+def test_api_lists_the_decisions_that_hold_in_a_unit(login_as, demo) -> None:  # type: ignore[no-untyped-def]
+    _decide(demo, "demo-ministry", "dropbox", "prohibited")
+    _decide(demo, "demo-ministry", "chatgpt", "prohibited")
+    _decide(demo, "demo-policy-planning", "dropbox", "sanctioned")
+    planning = demo["units"]["demo-policy-planning"]
+    c = login_as("sysowner")
+    base = "/api/v1/discovery/decisions"
+    own = c.get(f"{base}?unit_id={planning.pk}").json()
+    assert [(d["key"], d["decision"]) for d in own["items"]] == [("dropbox", "sanctioned")]
+    held = c.get(f"{base}?unit_id={planning.pk}&effective=true").json()
+    assert [(d["key"], d["decision"], d["unit_id"]) for d in held["items"]] == [
+        ("chatgpt", "prohibited", demo["units"]["demo-ministry"].pk),
+        ("dropbox", "sanctioned", planning.pk),
+    ]
+    assert c.get(f"{base}?effective=true").status_code == 422
+    # someone whose scope is the policy bureau cannot read what holds in the IT division
+    from kijun.core.models import RoleAssignment, User
+
+    u = User.objects.create(username="bureau-csirt", unit=demo["units"]["demo-policy-bureau"])
+    RoleAssignment.objects.create(user=u, role="csirt_member", unit=demo["units"]["demo-policy-bureau"])
+    c.force_login(u)
+    assert c.get(f"{base}?unit_id={planning.pk}&effective=true").status_code == 200
+    outside = demo["units"]["demo-it-division"]
+    assert c.get(f"{base}?unit_id={outside.pk}&effective=true").status_code == 404

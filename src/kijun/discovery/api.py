@@ -13,6 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema
+from ninja.errors import HttpError
 from ninja.pagination import paginate
 from ninja.responses import Status
 
@@ -298,10 +299,20 @@ def discovery_get_report(request: HttpRequest, scan_id: PathId) -> StreamingHttp
 
 
 @router.get("/discovery/decisions", response={200: list[DecisionOut], **ERRORS},
-            summary="Decisions on discovered services in your scope")
+            summary="Decisions on discovered services in your scope",
+            description="With unit_id and effective=true: the decisions that hold in that unit — its own "
+                        "and, for what it has not decided, its nearest ancestor's (unit_id says which unit "
+                        "decided). 422 for effective=true without unit_id; 404 for a unit outside your scope.")
 @paginate(Paging)
-def discovery_list_decisions(request: HttpRequest, unit_id: int | None = Query(None, ge=1, le=MAX_ID)) -> Any:
+def discovery_list_decisions(request: HttpRequest, unit_id: int | None = Query(None, ge=1, le=MAX_ID),
+                             effective: bool = Query(False, description="include decisions inherited from ancestors")
+                             ) -> Any:
     acc = need(request, Perm.DISCOVERY_VIEW)
+    if effective:
+        if unit_id is None:
+            raise HttpError(422, "effective=true needs unit_id")
+        unit = get_object_or_404(acc.units(Perm.DISCOVERY_VIEW), pk=unit_id)
+        return sorted(store.effective_decisions(unit).values(), key=lambda d: (d.key, d.unit_id))
     qs = acc.scoped(AppDecision.objects.select_related("decided_by").order_by("unit_id", "key"),
                     Perm.DISCOVERY_VIEW, "unit")
     if unit_id is not None:
