@@ -5,11 +5,12 @@ vectorised string functions and hash aggregation run on every core. Why not ever
 line numbers, malformed-line samples, universal newlines, the CP932 fallback and the many corner
 cases of each format must stay *exactly* as the Python parsers define them (golden files).
 
-So each supported format has a strict RE2 ``pattern``: a line it fully matches is one the Python
-parser accepts as an event, and ``columns`` computes from it exactly the fields the parser would
-(tested line by line against the parser). Every other line — blank, malformed, skipped,
-non-ASCII, over-long — goes through the format's own Python parser with its true line number, so
-counts and samples are unchanged. In a real log nearly every line takes the SQL path.
+So each supported format has a strict RE2 ``pattern`` (definitions in ``sqlformats``): a line it
+fully matches is one the Python parser accepts as an event, and ``columns`` computes from it
+exactly the fields the parser would (tested line by line against the parser). Every other line —
+blank, malformed, skipped, non-ASCII, over-long — goes through the format's own Python parser with
+its true line number, so counts and samples are unchanged. In a real log nearly every line takes
+the SQL path.
 
 The pipeline for one file: a reader thread reads binary blocks cut at line ends, Arrow splits
 each block into lines (C++) and decides per line with ``pattern`` (RE2, no GIL held); matching
@@ -28,7 +29,6 @@ import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeVar
 
@@ -39,6 +39,8 @@ import pyarrow.csv as pcsv
 
 from kijun.discovery.model import LogEvent, MalformedSample, ParseStats
 from kijun.discovery.parsers import Parser
+from kijun.discovery.sqlformats import FAST_FORMATS as FAST_FORMATS  # re-exported: the engine reads it here
+from kijun.discovery.sqlformats import FastFormat
 from kijun.discovery.textio import MAX_LINE
 
 BLOCK_BYTES = 16 * 1024 * 1024
@@ -46,54 +48,6 @@ SPOOL_MEMORY = 32 * 1024 * 1024
 """Bytes of lines for the Python parser kept in memory before the spool moves to a temp file."""
 PYTHON_CHUNK = 50_000
 _T = TypeVar("_T")
-
-_FIELD = "[!-~]+"  # one printable-ASCII token: what str.split() yields on such a line, nothing more
-# a token that is not exactly ``NONE`` (RE2 has no look-ahead): Squid's no-request records are
-# parser skips, so they must not reach SQL
-_NOT_NONE = "(?:[!-~]{1,3}|[!-~]{5,}|[!-MO-~][!-~]{3}|N[!-NP-~][!-~]{2}|NO[!-MO-~][!-~]|NON[!-DF-~])"
-_HOST = "[A-Za-z0-9_-][A-Za-z0-9_.-]*"
-# An absolute URL whose authority is a plain host (no user info, no IPv6 brackets) with an optional
-# numeric port, or a bare ``host[:port]`` CONNECT target. For these, ``host_from_url`` reduces to
-# "the host characters after ``://`` (or from the start), lower-cased, trailing dots removed".
-_URL = f"(?:[A-Za-z][A-Za-z0-9+.-]*://{_HOST}(?::[0-9]*)?(?:[/?#][!-~]*)?|{_HOST}(?::[0-9]*)?)"
-_HOST_SQL = (  # the host of a URL matched by _URL: authority before [/?#], port cut, lower case
-    "rtrim(lower(split_part(CASE WHEN contains({u}, '://') THEN split_part(split_part(split_part("
-    "split_part({u}, '://', 2), '/', 1), '?', 1), '#', 1) ELSE {u} END, ':', 1)), '.')"
-)
-
-
-@dataclass(frozen=True)
-class FastFormat:
-    """How DuckDB parses one line format.
-
-    ``pattern`` (RE2, matched against the whole line) selects the lines SQL parses; ``tokens`` is
-    a SQL expression over ``line`` computed once per line (``p`` below); ``columns`` selects
-    ``ts, "user", src_ip, host, bytes_up, bytes_down`` from ``line`` and ``p``.
-    """
-
-    name: str
-    pattern: str
-    tokens: str
-    columns: str
-
-
-def _squid_native() -> FastFormat:
-    # ts, padded duration, client, code/status (status digits after the first slash, or no
-    # slash), size >= 0, method (not NONE: Squid's no-request record is a parser skip), URL, then
-    # user and anything else. Single spaces after the duration, no trailing blanks.
-    # ``p`` holds the tokens after the timestamp, so p[k] is the parser's parts[k].
-    pattern = (
-        f"[0-9]{{1,10}}\\.[0-9]{{1,9}} +{_FIELD} {_FIELD} (?:[!-.0-~]*/[0-9]{{1,9}}|[!-.0-~]+) "
-        f"[0-9]{{1,18}} {_NOT_NONE} {_URL}(?: {_FIELD})*"
-    )
-    tokens = "string_split(ltrim(substr(line, strpos(line, ' '))), ' ')"
-    columns = f"""CAST(substr(line, 1, strpos(line, ' ') - 1) AS DOUBLE) AS ts,
-       CASE WHEN len(p) > 6 AND p[7] <> '-' THEN p[7] END AS "user", p[2] AS src_ip,
-       {_HOST_SQL.format(u="p[6]")} AS host, CAST(NULL AS BIGINT) AS bytes_up, CAST(p[4] AS BIGINT) AS bytes_down"""
-    return FastFormat("squid", pattern, tokens, columns)
-
-
-FAST_FORMATS: dict[str, FastFormat] = {f.name: f for f in (_squid_native(),)}
 
 
 def supports(format_name: str) -> bool:
