@@ -231,7 +231,7 @@ def test_timestamps_are_the_python_values(
     whens = [
         f"{d}/{y}:{t} {z}"
         for d in ("01/Jan", "29/Feb", "31/Mar", "30/Jun", "27/Oct", "31/Dec")
-        for y in ("1000", "1969", "1970", "2000", "2024", "9998")  # 9999 + west of UTC: year 10000
+        for y in ("1001", "1969", "1970", "2000", "2024", "9998")  # 1000 and 9999 go to Python
         for t in ("00:00:00", "02:30:00", "23:59:60")
         for z in ("+0530", "-0000", "+0000", "-2359", "+2359", "-0930")
         if d != "29/Feb" or y in ("2000", "2024")
@@ -293,7 +293,7 @@ _tok = st.text(alphabet=st.sampled_from(_chars), min_size=0, max_size=10)
             st.sampled_from(["-", "sato", "(empty)", "", "a b", "田"]),
             st.sampled_from(["01", "29", "30", "31", "00", "1"]),
             st.sampled_from(["Jan", "feb", "APR", "Dec", "Foo", "02"]),
-            st.sampled_from(["2024", "2023", "2000", "1900", "0999", "9998"]),
+            st.sampled_from(["2024", "2023", "2000", "1900", "0999", "1000", "9998", "9999"]),
             st.sampled_from(["00:00:00", "23:59:60", "24:00:00", "12:3:00"]),
             st.sampled_from([" +0900", " -0000", " +0530", " -2359", " +2400", "", " +09:00", "  +0900"]),
             st.sampled_from(["GET ", "CONNECT ", "", "-", "get ", "GET  "]),
@@ -309,8 +309,7 @@ _tok = st.text(alphabet=st.sampled_from(_chars), min_size=0, max_size=10)
     ),
 )
 def test_random_lines_agree(tmp_path: Path, fmt: str, rows: list[tuple[str, ...]]) -> None:
-    """(Years stop at 9998: a 31/Dec/9999 time west of UTC is in year 10000, which the report
-    itself cannot print, on either backend.)"""
+    """Years 1000 and 9999 go to Python, which refuses times an offset moves out of range."""
     lines = [
         f'10.0.0.1 - {user} [{day}/{mon}/{year}:{clock}{zone}] "{method}{scheme}{url}{proto}"{tail}{quoted}{code}'.encode()
         for user, day, mon, year, clock, zone, method, scheme, url, proto, tail, quoted, code in rows
@@ -318,3 +317,23 @@ def test_random_lines_agree(tmp_path: Path, fmt: str, rows: list[tuple[str, ...]
     log = _write(tmp_path / "random.log", [COMMON.encode(), *lines])
     a, b = _both([log], _CATALOG[0], format=fmt, sample_limit=100)
     assert b == a
+
+
+@pytest.mark.parametrize("backend", ["python", "duckdb"])
+def test_a_time_past_year_9999_is_a_malformed_line_not_a_failed_scan(
+    tmp_path: Path, catalog: Catalog, backend: str
+) -> None:
+    """``31/Dec/9999:23:00:00 -0500`` is in year 10000: the report cannot print it (it crashed the
+    whole scan); the line is malformed, like any other unreadable time."""
+    lines = [
+        _c(when="31/Dec/9999:23:00:00 -0500"),
+        _c(when="01/Jan/1000:00:30:00 +0100"),
+        _c(when="31/Dec/9999:23:00:00 +0000"),
+        COMMON.encode(),
+    ]
+    log = _write(tmp_path / "edge.log", lines)
+    r = scan([log], catalog=catalog, options=ScanOptions(backend=backend, format="squid-common"), now=NOW)
+    s = r.sources[0]
+    assert (s.events, s.malformed) == (2, 2)
+    assert {m.line for m in s.malformed_samples} == {1, 2}
+    assert all("out of range" in m.reason for m in s.malformed_samples)

@@ -64,9 +64,10 @@ def _squid_native() -> FastFormat:
 
 
 # CLF ``[01/May/2024:10:00:00 +0900]``: only real calendar dates (``TimeParser.clf`` rejects
-# 31/Apr or 29/Feb/2023 as bad fields), years 1000-9999, months in any letter case, second 60 allowed.
+# 31/Apr or 29/Feb/2023 as bad fields), years 1001-9998 (an offset cannot then leave the range
+# ``timeparse`` accepts; 1000 and 9999 go to Python), months in any letter case, second 60 allowed.
 _M31, _M30, _FEB = "(?i:jan|mar|may|jul|aug|oct|dec)", "(?i:apr|jun|sep|nov)", "(?i:feb)"
-_YEAR = "[1-9][0-9]{3}"
+_YEAR = "(?:100[1-9]|10[1-9][0-9]|1[1-9][0-9]{2}|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
 _LEAP = "(?:[1-9][0-9](?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[13579][26])00)"
 _CLF_TIME = (
     f"(?:(?:0[1-9]|1[0-9]|2[0-8])/(?:{_M31}|{_M30}|{_FEB})/{_YEAR}|(?:29|30)/(?:{_M31}|{_M30})/{_YEAR}"

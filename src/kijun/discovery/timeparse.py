@@ -34,6 +34,20 @@ def parse_tz(text: str) -> tzinfo:
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
+TS_MIN = -30610224000.0
+"""1000-01-01T00:00:00Z. Times outside [TS_MIN, TS_MAX) make a line malformed: the report writes
+times as four-digit-year ISO 8601 (Python's ``datetime`` stops at year 9999), and a proxy log
+from before the year 1000 or after 9999 is not a log."""
+TS_MAX = 253402300800.0
+"""10000-01-01T00:00:00Z (``31/Dec/9999:23:00:00 -0500`` is past it)."""
+
+
+def _checked(value: float, text: str) -> float:
+    if not TS_MIN <= value < TS_MAX:
+        raise ValueError(f"time out of range {text!r}")
+    return value
+
+
 class TimeParser:
     """Per-parser timestamp helpers with bounded caches; raise ``ValueError`` on bad input."""
 
@@ -83,7 +97,7 @@ class TimeParser:
         day, month, year = int(text[0:2]), MONTHS[text[3:6].lower()], int(text[7:11])
         rest = text[12:].split()
         tz = parse_tz(rest[1]) if len(rest) > 1 else None
-        value = self._day(year, month, day, tz) + self._clock(rest[0])
+        value = _checked(self._day(year, month, day, tz) + self._clock(rest[0]), text)
         if len(self._strings) > _CACHE_MAX:
             self._strings.clear()
         self._strings[text] = value
@@ -93,27 +107,27 @@ class TimeParser:
         """W3C ``2024-05-01`` + ``01:00:00`` (W3C extended log times are UTC by definition)."""
         if len(date) != 10 or date[4] != "-" or date[7] != "-":
             raise ValueError(f"bad date {date!r}")
-        return self._day(int(date[0:4]), int(date[5:7]), int(date[8:10]), tz) + self._clock(clock)
+        return _checked(self._day(int(date[0:4]), int(date[5:7]), int(date[8:10]), tz) + self._clock(clock), date)
 
     def bind(self, date: str, clock: str) -> float:
         """BIND ``06-Jul-2022`` + ``11:12:04.202`` in the operator's zone."""
         if len(date) != 11 or date[2] != "-" or date[6] != "-":
             raise ValueError(f"bad BIND date {date!r}")
-        return self._day(int(date[7:11]), MONTHS[date[3:6].lower()], int(date[0:2])) + self._clock(clock)
+        return _checked(self._day(int(date[7:11]), MONTHS[date[3:6].lower()], int(date[0:2])) + self._clock(clock), date)
 
     def ctime(self, text: str) -> float:
         """Zscaler NSS ``Fri Dec 31 07:07:07 2021``."""
         parts = text.split()
         if len(parts) != 5:
             raise ValueError(f"bad NSS time {text!r}")
-        return self._day(int(parts[4]), MONTHS[parts[1].lower()], int(parts[2])) + self._clock(parts[3])
+        return _checked(self._day(int(parts[4]), MONTHS[parts[1].lower()], int(parts[2])) + self._clock(parts[3]), text)
 
     def iso(self, text: str) -> float:
         """ISO 8601 (``2024-05-01T10:00:00+09:00``, ``...Z``, or naive in the default zone)."""
         dt = datetime.fromisoformat(text.strip())
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=self.default_tz)
-        return dt.timestamp()
+        return _checked(dt.timestamp(), text)
 
     def any(self, text: str) -> float:
         """Epoch seconds (or milliseconds), ISO 8601, CLF or ctime, whichever fits."""
