@@ -7,7 +7,7 @@ It is the executable specification the SQL report (``sqlreport``) is tested agai
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from kijun.discovery.aggregate import Rollup
@@ -18,13 +18,12 @@ from kijun.discovery.report import (
     HostUsage,
     IpUsage,
     Report,
-    Totals,
     UserAppUsage,
     UserUsage,
     _describe,
     _Iso,
     _risks,
-    _total,
+    assemble,
 )
 
 
@@ -178,33 +177,7 @@ def build_report(
         for ip, (n, keys) in per_ip.items()
     ]  # fmt: skip
     ips.sort(key=lambda i: (-i.unsanctioned_apps, -i.transactions, i.src_ip))
-    unsanctioned = [a.key for a in apps if a.status == "unsanctioned"]
-    top_users = [u.user for u in sorted(users, key=lambda u: (-u.transactions, u.user))[:top_n]]
-    totals = Totals(
-        lines=sum(s.lines for s in sources),
-        events=sum(s.events for s in sources),
-        malformed=sum(s.malformed for s in sources),
-        users=len(users),
-        source_ips=len(per_ip),
-        apps=len(apps),
-        sanctioned_apps=sum(1 for a in apps if a.status == "sanctioned"),
-        unsanctioned_apps=len(unsanctioned),
-        unknown_domains=len(unknown),
-        bytes_up=_total(a[1] for a in per_app.values()),
-        bytes_down=_total(a[2] for a in per_app.values()),
-    )
-    return Report(
-        generated_at=generated_at.astimezone(UTC).isoformat(timespec="seconds"),
-        since=since.isoformat() if since else None,
-        until=until.isoformat() if until else None,
-        register=register_source,
-        pseudonymised=pseudonymised,
-        sources=sources,
-        totals=totals,
-        apps=apps,
-        unknown_domains=unknown,
-        top_unsanctioned_apps=unsanctioned[:top_n],
-        top_users=top_users,
-        top_source_ips=ips[:top_n],
-        users=users,
-    )
+    return assemble(
+        sources, apps, unknown, users, ips, len(per_ip), generated_at=generated_at, since=since, until=until,
+        register_source=register_source, pseudonymised=pseudonymised, top_n=top_n,
+    )  # fmt: skip

@@ -248,6 +248,55 @@ class Report:
         yield b"]}"
 
 
+def assemble(
+    sources: list[ParseStats],
+    apps: list[AppUsage],
+    unknown: list[AppUsage],
+    users: list[UserUsage],
+    ips: list[IpUsage],
+    source_ips: int,
+    *,
+    generated_at: datetime,
+    since: datetime | None,
+    until: datetime | None,
+    register_source: str | None,
+    pseudonymised: bool,
+    top_n: int,
+) -> Report:
+    """The ``Report`` both backends end with once apps, users and source IPs are known (each
+    already in report order): totals, top lists and the scan's metadata."""
+    unsanctioned = [a.key for a in apps if a.status == "unsanctioned"]
+    every = [*apps, *unknown]
+    totals = Totals(
+        lines=sum(s.lines for s in sources),
+        events=sum(s.events for s in sources),
+        malformed=sum(s.malformed for s in sources),
+        users=len(users),
+        source_ips=source_ips,
+        apps=len(apps),
+        sanctioned_apps=sum(1 for a in apps if a.status == "sanctioned"),
+        unsanctioned_apps=len(unsanctioned),
+        unknown_domains=len(unknown),
+        bytes_up=_total(a.bytes_up for a in every),
+        bytes_down=_total(a.bytes_down for a in every),
+    )
+    return Report(
+        generated_at=generated_at.astimezone(UTC).isoformat(timespec="seconds"),
+        since=since.isoformat() if since else None,
+        until=until.isoformat() if until else None,
+        register=register_source,
+        pseudonymised=pseudonymised,
+        sources=sources,
+        totals=totals,
+        apps=apps,
+        unknown_domains=unknown,
+        top_unsanctioned_apps=unsanctioned[:top_n],
+        top_users=[u.user for u in sorted(users, key=lambda u: (-u.transactions, u.user))[:top_n]],
+        top_source_ips=ips[:top_n],
+        users=users,
+    )
+
+
 def _compact(doc: Any) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 

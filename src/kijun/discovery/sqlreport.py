@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -25,13 +25,12 @@ from kijun.discovery.report import (
     HostUsage,
     IpUsage,
     Report,
-    Totals,
     UsageRows,
     UserUsage,
     _describe,
     _Iso,
     _risks,
-    _total,
+    assemble,
 )
 
 _HOSTS_SQL = 'SELECT host, sum(n) AS n, sum(up) AS up, sum(down) AS down FROM partial GROUP BY host'
@@ -185,8 +184,6 @@ def sql_report(
 
     apps: list[AppUsage] = []
     unknown: list[AppUsage] = []
-    app_up: list[int | None] = []
-    app_down: list[int | None] = []
     for key, n, up, down, first, last, users, ips in con.execute(_APPS_SQL).fetchall():
         m = matches[key]
         usage = AppUsage(
@@ -196,8 +193,6 @@ def sql_report(
             last_seen=fmt(last), risk_notes=_risks(m, catalog), hosts=hosts_by_key.get(key, []),
             **_describe(m, catalog),
         )  # fmt: skip
-        app_up.append(usage.bytes_up)
-        app_down.append(usage.bytes_down)
         (unknown if m.status == "unknown-domain" else apps).append(usage)
     order = lambda a: (-a.users, -a.source_ips, -a.transactions, a.key)  # noqa: E731
     apps.sort(key=order)
@@ -212,36 +207,10 @@ def sql_report(
     users = _users(con, key_list, {k: matches[k].status for k in key_list}, name_of, fmt)
     for name in ("hostmap", "keyinfo", *(("aliases",) if aliases is not None else ())):
         con.unregister(name)
-    unsanctioned = [a.key for a in apps if a.status == "unsanctioned"]
-    top_users = [u.user for u in sorted(users, key=lambda u: (-u.transactions, u.user))[:top_n]]
-    totals = Totals(
-        lines=sum(s.lines for s in sources),
-        events=sum(s.events for s in sources),
-        malformed=sum(s.malformed for s in sources),
-        users=len(users),
-        source_ips=int(n_ips),
-        apps=len(apps),
-        sanctioned_apps=sum(1 for a in apps if a.status == "sanctioned"),
-        unsanctioned_apps=len(unsanctioned),
-        unknown_domains=len(unknown),
-        bytes_up=_total(app_up),
-        bytes_down=_total(app_down),
-    )
-    return Report(
-        generated_at=generated_at.astimezone(UTC).isoformat(timespec="seconds"),
-        since=since.isoformat() if since else None,
-        until=until.isoformat() if until else None,
-        register=register_source,
-        pseudonymised=aliases is not None,
-        sources=sources,
-        totals=totals,
-        apps=apps,
-        unknown_domains=unknown,
-        top_unsanctioned_apps=unsanctioned[:top_n],
-        top_users=top_users,
-        top_source_ips=ips,
-        users=users,
-    )
+    return assemble(
+        sources, apps, unknown, users, ips, int(n_ips), generated_at=generated_at, since=since, until=until,
+        register_source=register_source, pseudonymised=aliases is not None, top_n=top_n,
+    )  # fmt: skip
 
 
 def _columns(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
