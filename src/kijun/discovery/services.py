@@ -225,17 +225,16 @@ def _queue(user: User, unit: OrgUnit, inputs: list[_Input], source: str, *, titl
 def _check_format(inp: _Input, opts: ScanOptions) -> str:
     """Check from its first lines that ``inp`` can be scanned; the format to store for it.
 
-    Without an NSS template this is the engine's own detection (``auto`` stays ``auto``: the scan
-    detects again). With one, a file whose first lines mostly match the template is NSS — a custom
-    template has no shape that auto-detection could know — and a file that is NSS by choice or by
-    its look but does not match the template is refused now: every line would be malformed."""
+    This is the engine's own detection (``auto`` stays ``auto``: the scan detects again), which
+    with an NSS template recognises a custom feed by it. A file that is NSS (by choice, by its
+    template or by its look) but whose first lines do not match the template is refused now:
+    every line would be malformed."""
     fmt = None if inp.format == "auto" else inp.format
-    head = _head(inp, opts) if opts.nss_template and fmt in (None, "nss") else []
-    if head and opts.nss_template and template_share(opts.nss_template, head) >= MIN_SHARE:
-        return "nss"
     found = detect(LogInput(inp.path, name=inp.name, format=fmt), opts)
-    if head and found == "nss":
-        raise DiscoveryError(f"{inp.name}: the first lines do not match the NSS feed template")
+    if found == "nss" and opts.nss_template:
+        if template_share(opts.nss_template, _head(inp, opts)) < MIN_SHARE:
+            raise DiscoveryError(f"{inp.name}: the first lines do not match the NSS feed template")
+        return "nss"
     return inp.format
 
 
