@@ -229,11 +229,17 @@ def discovery_user(request: HttpRequest, pk: int) -> HttpResponse:
         "chart": _bars([(x["name"], x["transactions"]) for x in person.get("usage", [])[:TOP]])})
 
 
-@require_perm(Perm.DISCOVERY_VIEW)
-def discovery_export_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def _exported(request: HttpRequest, pk: int, fmt: str) -> Scan:
+    """The scan an export is made of, the export audited (exports name people)."""
     scan_obj = _scan(request, pk)
     audit.record("discovery.export", "discovery.Scan", scan_obj.pk, scan_obj.label(), request=request,
-                 after={"format": "csv"})
+                 after={"format": fmt})
+    return scan_obj
+
+
+@require_perm(Perm.DISCOVERY_VIEW)
+def discovery_export_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    scan_obj = _exported(request, pk, "csv")
     resp = HttpResponse(store.csv_bytes(scan_obj), content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="discovery-{scan_obj.pk}.csv"'
     return resp
@@ -242,9 +248,7 @@ def discovery_export_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @require_perm(Perm.DISCOVERY_VIEW)
 def discovery_export_users_csv(request: HttpRequest, pk: int) -> HttpResponse:
     """The per-user drill-down, streamed (millions of rows for a large log; more than XLSX holds)."""
-    scan_obj = _scan(request, pk)
-    audit.record("discovery.export", "discovery.Scan", scan_obj.pk, scan_obj.label(), request=request,
-                 after={"format": "users.csv"})
+    scan_obj = _exported(request, pk, "users.csv")
     resp = StreamingHttpResponse(store.users_csv_chunks(scan_obj), content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="discovery-{scan_obj.pk}-users.csv"'
     return resp
@@ -252,9 +256,7 @@ def discovery_export_users_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_perm(Perm.DISCOVERY_VIEW)
 def discovery_export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    scan_obj = _scan(request, pk)
-    audit.record("discovery.export", "discovery.Scan", scan_obj.pk, scan_obj.label(), request=request,
-                 after={"format": "xlsx"})
+    scan_obj = _exported(request, pk, "xlsx")
     tmp = Path(tempfile.mkdtemp(prefix="kijun-discovery-"))
     try:
         path = store.xlsx_file(scan_obj, tmp)
